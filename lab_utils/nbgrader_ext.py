@@ -1,0 +1,58 @@
+"""nbgrader plug-ins of the course (configured in ``nbgrader_config.py``).
+
+:class:`ClearHiddenTestsAndTracebacks` is used by ``nbgrader generate_feedback``: the
+feedback a student receives must not reveal hidden tests.  nbgrader's default feedback
+shows each test cell exactly as it ran -- hidden region included -- and an error's
+traceback quotes a few source lines around the failing line, which can fall inside the
+hidden region.  This preprocessor removes the hidden region from the source *and* drops
+every traceback line that quotes it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nbgrader.preprocessors import ClearHiddenTests
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# IPython quotes source lines as "---> 12 code" or "     12 code".
+_QUOTED = re.compile(r"^\s*(?:-*>)?\s*\d+\s(.*)$")
+
+
+def _hidden_lines(source: str, begin: str, end: str) -> set[str]:
+    lines, inside = set(), False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+        if inside and line.strip():
+            lines.add(line.strip())
+        if end in line:
+            inside = False
+    return lines
+
+
+def scrub_traceback(entry: str, hidden: set[str]) -> str:
+    """Remove from one traceback entry every quoted source line that is in ``hidden``."""
+    kept = []
+    for line in entry.split("\n"):
+        match = _QUOTED.match(_ANSI.sub("", line))
+        if match and match.group(1).strip() in hidden:
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
+    """Strip hidden test regions from grade cells and from their error tracebacks."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        hidden = set()
+        if cell.cell_type == "code":
+            hidden = _hidden_lines(cell.source, self.begin_test_delimeter,
+                                   self.end_test_delimeter)
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if hidden:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [scrub_traceback(t, hidden) for t in output["traceback"]]
+        return cell, resources
