@@ -1,0 +1,29 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_data() -> Path | None:
+    """The provisioned MovieLens folder: $LAB_UTILS_DATA_DIR, else ../shared/data."""
+    candidates = [os.environ.get("LAB_UTILS_DATA_DIR"), REPO.parent / "shared" / "data"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "ml-100k" / "u.data").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def movielens_home() -> Path:
+    home = _shared_data()
+    if home is None:
+        pytest.fail("MovieLens 100k is not provisioned: set LAB_UTILS_DATA_DIR to the folder "
+                    "that contains ml-100k/ (CI uses ../shared/data)")
+    return home
