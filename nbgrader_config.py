@@ -21,8 +21,17 @@ c.Execute.timeout = int(os.environ.get("LAB_UTILS_CELL_TIMEOUT", "120"))
 c.Execute.kernel_name = "python3"
 c.Execute.interrupt_on_timeout = True
 
-# A student who deletes a test cell gets it back (and is graded on it).
+# A student who deletes a test cell gets it back (and is graded on it).  A student who
+# duplicates a graded cell: the last copy is graded (nbgrader's rule), and the fixed
+# de-duplication below keeps that from crashing nbgrader 0.9.6.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "lab_utils.nbgrader_ext.DeduplicateIdsDropMetadata",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Student versions carry no outputs; hidden tests are stripped.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

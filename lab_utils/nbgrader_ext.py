@@ -6,13 +6,16 @@ shows each test cell exactly as it ran -- hidden region included -- and an error
 traceback quotes a few source lines around the failing line, which can fall inside the
 hidden region.  This preprocessor removes the hidden region from the source *and* drops
 every traceback line that quotes it.
+
+:class:`DeduplicateIdsDropMetadata` is used by ``nbgrader autograde`` so that a
+duplicated graded cell does not crash it.
 """
 
 from __future__ import annotations
 
 import re
 
-from nbgrader.preprocessors import ClearHiddenTests
+from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # IPython quotes source lines as "---> 12 code" or "     12 code".
@@ -55,4 +58,21 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [scrub_traceback(t, hidden) for t in output["traceback"]]
+        return cell, resources
+
+
+class DeduplicateIdsDropMetadata(DeduplicateIds):
+    """Like nbgrader's DeduplicateIds, but a duplicate loses its ``nbgrader`` key entirely.
+
+    nbgrader 0.9.6 empties the duplicate's metadata (``{}``), and with
+    ``OverwriteCells.add_missing_cells`` on, ``add_missing_task_cells`` then fails with
+    ``KeyError: 'grade_id'`` on that empty dict: a student who duplicated a graded cell
+    crashed the autograder.  As in nbgrader, the *last* copy of a cell is graded and the
+    earlier copies become ordinary cells.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.get("metadata", {}).get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
         return cell, resources

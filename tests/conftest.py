@@ -27,3 +27,11 @@ def movielens_home() -> Path:
         pytest.fail("MovieLens 100k is not provisioned: set LAB_UTILS_DATA_DIR to the folder "
                     "that contains ml-100k/ (CI uses ../shared/data)")
     return home
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory, repo):
+    """A fresh course directory with every lab released (and its gradebook)."""
+    from lab_utils import grading
+
+    return grading.new_course(tmp_path_factory.mktemp("course"), repo)

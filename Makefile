@@ -1,0 +1,47 @@
+# Two commands matter (see README):  make lab  and  make test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+LABS   := $(notdir $(wildcard solutions/*))
+export PATH := $(abspath $(BIN)):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+
+.PHONY: lab test venv data release lint bench clean help
+
+help:
+	@echo "make lab      set up .venv, fetch the data, open JupyterLab on labs/"
+	@echo "make test     set up .venv and run the whole suite (CI runs this)"
+	@echo "make release  regenerate labs/ (student versions) from solutions/"
+	@echo "make bench    run every solution notebook, write benchmarks/results.json"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; run: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+data: venv
+	$(BIN)/python -m lab_utils fetch --offline-ok
+
+lab: venv data
+	$(BIN)/jupyter lab --notebook-dir=labs
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: venv lint
+	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
+
+release: venv
+	@for lab in $(LABS); do $(BIN)/nbgrader generate_assignment $$lab --force --log-level=WARN || exit 1; done
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) gradebook.db benchmarks/results.json benchmarks/results.md
