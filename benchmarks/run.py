@@ -1,0 +1,134 @@
+"""Benchmark every lab: run each solution notebook headless, time it, collect its metrics.
+
+Writes ``benchmarks/results.json``::
+
+    {"labs": {<lab id>: {"wall_s": ..., "peak_rss_mib": ..., "autograde_s": ...,
+                         "metrics": {<model>: {<metric>: value}}}}}
+
+and prints the same as Markdown (also saved as ``benchmarks/results.md``).  Each
+notebook runs in its own process so that its peak memory is its own.  ``autograde_s``
+is the time nbgrader takes to autograde one perfect submission of the lab.
+
+Usage: ``make bench`` or ``python benchmarks/run.py [lab ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_one(lab: str) -> dict:
+    """Execute solutions/<lab>/<lab>.ipynb in full mode (this process's child kernel)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = REPO / "solutions" / lab / f"{lab}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_file = Path(tmp) / "metrics.jsonl"
+        os.environ["LAB_UTILS_BENCH_FILE"] = str(bench_file)
+        for key in ("NBGRADER_EXECUTION", "LAB_UTILS_FAST"):
+            os.environ.pop(key, None)
+        client = NotebookClient(nb, timeout=1800, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        wall = time.perf_counter() - start
+        metrics = {}
+        if bench_file.exists():
+            for line in bench_file.read_text().splitlines():
+                record = json.loads(line)
+                metrics.update(record["metrics"])
+    errors = [
+        f"cell {i}: {out.get('ename')}: {out.get('evalue')}" if out.output_type == "error"
+        else f"cell {i}: stderr: {out.text[:200]}"
+        for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "error" or (out.output_type == "stream" and out.name == "stderr")
+    ]
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel
+    return {"wall_s": round(wall, 1), "peak_rss_mib": round(peak_kib / 1024, 1),
+            "metrics": metrics, "errors": errors}
+
+
+def autograde_one(lab: str) -> float:
+    """Seconds nbgrader takes to autograde one perfect submission of ``lab``."""
+    from lab_utils import grading
+
+    with tempfile.TemporaryDirectory() as tmp:
+        course = grading.new_course(Path(tmp) / "course", REPO, [lab])
+        source, released = grading.read_lab(course, lab)
+        grading.submit(course, "perfect", lab, grading.perfect_submission(source, released))
+        start = time.perf_counter()
+        grading.autograde(course, lab, student="perfect")
+        return round(time.perf_counter() - start, 1)
+
+
+def to_markdown(results: dict) -> str:
+    lines = ["| lab | wall (s) | peak RSS (MiB) | autograde (s) | model | metrics |",
+             "|---|---:|---:|---:|---|---|"]
+    for lab, res in results["labs"].items():
+        first = True
+        for model, values in (res.get("metrics") or {"-": {}}).items():
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in values.items())
+            head = (f"| {lab} | {res['wall_s']} | {res['peak_rss_mib']} | "
+                    f"{res.get('autograde_s', '-')} |") if first else "| | | | |"
+            lines.append(f"{head} {model} | {shown} |")
+            first = False
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("labs", nargs="*", help="lab ids (default: all)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--no-autograde", action="store_true", help="skip autograde timing")
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return 0
+
+    from lab_utils import grading
+
+    labs = args.labs or grading.list_labs(REPO)
+    out_path = REPO / "benchmarks" / "results.json"
+    results = json.loads(out_path.read_text()) if out_path.exists() and args.labs else {}
+    results.setdefault("labs", {})
+    failed = False
+    for lab in labs:
+        print(f"running {lab} ...", file=sys.stderr, flush=True)
+        proc = subprocess.run([sys.executable, __file__, "--one", lab], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            failed = True
+            continue
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        errors = res.pop("errors")
+        if errors:
+            failed = True
+            print(f"{lab}: errors while running the solution:", *errors, sep="\n  ",
+                  file=sys.stderr)
+        if not args.no_autograde:
+            res["autograde_s"] = autograde_one(lab)
+        results["labs"][lab] = res
+    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    out_path.write_text(json.dumps(results, indent=2) + "\n")
+    table = to_markdown(results)
+    (REPO / "benchmarks" / "results.md").write_text(table + "\n")
+    print(table)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
