@@ -56,3 +56,59 @@ def pca_vs_tsne(vectors, labels, title: str = "", perplexity: float = 30.0, seed
                annotations)
     fig.tight_layout()
     return fig
+
+
+def decision_boundaries(models: dict, X, y, X_val=None, y_val=None, resolution: int = 200):
+    """One panel per model: its predicted probability over the plane and the data (Lab 2).
+
+    Parameters
+    ----------
+    models : dict
+        Title -> Keras model mapping 2-D inputs to a probability of class 1.
+    X, y : training points and labels (drawn as dots).
+    X_val, y_val : optional validation points (drawn as crosses).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    X = np.asarray(X)
+    pad = 0.5
+    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
+    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    grid = np.c_[grid_x.ravel(), grid_y.ravel()].astype("float32")
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4.5), squeeze=False)
+    for ax, (title, model) in zip(axes[0], models.items(), strict=True):
+        proba = np.asarray(model.predict(grid, verbose=0, batch_size=4096)).reshape(grid_x.shape)
+        ax.contourf(grid_x, grid_y, proba, levels=20, cmap="RdBu_r", alpha=0.6)
+        ax.contour(grid_x, grid_y, proba, levels=[0.5], colors="k", linewidths=1.5)
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=18)
+        if X_val is not None:
+            ax.scatter(X_val[:, 0], X_val[:, 1], c=y_val, cmap="RdBu_r", marker="x", s=18)
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(histories: dict, metric: str = "loss"):
+    """Plot ``metric`` per epoch for several training histories (Lab 2).
+
+    Parameters
+    ----------
+    histories : dict
+        Label -> ``keras.callbacks.History`` or its ``.history`` dict.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, history in histories.items():
+        values = getattr(history, "history", history)[metric]
+        ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -14,4 +14,10 @@ CASES = {
         "deleted_test": "test_distances",
         "duplicated_test": "test_one_hot_encode",
     },
+    "lab2_regularization": {
+        "wrong": ("dropout_forward", "return x * keep / (1.0 - rate)", "return x * keep"),
+        "loses": ["test_dropout_forward"],
+        "deleted_test": "test_dropout_forward",
+        "duplicated_test": "test_build_mlp",
+    },
 }
