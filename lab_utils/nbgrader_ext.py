@@ -22,7 +22,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _QUOTED = re.compile(r"^\s*(?:-*>)?\s*\d+\s(.*)$")
 
 
-def _hidden_lines(source: str, begin: str, end: str) -> set[str]:
+def hidden_lines(source: str, begin: str, end: str) -> set[str]:
+    """Stripped, non-empty lines of the hidden regions of a cell (markers included)."""
     lines, inside = set(), False
     for line in source.split("\n"):
         if begin in line:
@@ -51,7 +52,7 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
     def preprocess_cell(self, cell, resources, cell_index):
         hidden = set()
         if cell.cell_type == "code":
-            hidden = _hidden_lines(cell.source, self.begin_test_delimeter,
+            hidden = hidden_lines(cell.source, self.begin_test_delimeter,
                                    self.end_test_delimeter)
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if hidden:

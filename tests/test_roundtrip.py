@@ -21,7 +21,7 @@ import pytest
 from bs4 import BeautifulSoup
 from lab_cases import CASES
 
-from lab_utils import grading
+from lab_utils import grading, nbgrader_ext
 
 pytestmark = pytest.mark.slow
 
@@ -156,20 +156,14 @@ def test_grading_twice_gives_the_same_scores(graded):
 
 
 def _hidden_lines(source_nb):
-    lines = set()
+    """Lines of the hidden test regions that appear nowhere else in the source notebook."""
+    hidden = set()
     for cell in source_nb.cells:
-        inside = False
-        for line in cell.source.split("\n"):
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and len(line.strip()) > 12:
-                lines.add(line.strip())
+        hidden |= nbgrader_ext.hidden_lines(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
     public = {line.strip() for c in source_nb.cells for line in
               re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source,
                      flags=re.S).split("\n")}
-    return lines - public
+    return {line for line in hidden - public if len(line) > 12}
 
 
 def test_feedback_shows_no_hidden_test(graded):
