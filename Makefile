@@ -8,13 +8,14 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: lab test venv data release lint bench clean help
+.PHONY: lab test venv data release lint bench clean help browser-deps
 
 help:
 	@echo "make lab      set up .venv, fetch the data, open JupyterLab on labs/"
 	@echo "make test     set up .venv and run the whole suite (CI runs this)"
 	@echo "make release  regenerate labs/ (student versions) from solutions/"
 	@echo "make bench    run every solution notebook, write benchmarks/results.json"
+	@echo "python -m lab_utils --help   instructor commands: release, collect, autograde, feedback, export"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; run: make PYTHON=python3.11 ...")'
@@ -34,7 +35,18 @@ lab: venv data
 lint: venv
 	$(BIN)/ruff check .
 
-test: venv lint
+# The browser test drives Debian's Chromium (Playwright's own browser download does not
+# work offline); install it when missing (CI runs as root).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
+test: venv lint browser-deps
 	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
 
 release: venv

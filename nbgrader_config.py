@@ -45,3 +45,9 @@ c.GenerateFeedback.preprocessors = [
     "lab_utils.nbgrader_ext.ClearHiddenTestsAndTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# LMS zip downloads (`python -m lab_utils collect LAB submissions.zip`): every file is
+# named <student id>_<lab>.ipynb, e.g. "jdoe42_lab1_embeddings.ipynb".
+c.FileNameCollectorPlugin.named_regexp = (
+    r"^(?P<student_id>[^/]+?)_(?P<file_id>lab\d+_[A-Za-z0-9_]+\.ipynb)$"
+)

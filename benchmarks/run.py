@@ -7,7 +7,10 @@ Writes ``benchmarks/results.json``::
 
 and prints the same as Markdown (also saved as ``benchmarks/results.md``).  Each
 notebook runs in its own process so that its peak memory is its own.  ``autograde_s``
-is the time nbgrader takes to autograde one perfect submission of the lab.
+is the time nbgrader takes to autograde one perfect submission of the lab;
+``class_sequential_s`` / ``class_parallel_s`` grade a simulated class (the perfect and
+untouched notebooks and every mistake of ``tests/lab_cases.py``) one at a time and one
+per core.
 
 Usage: ``make bench`` or ``python benchmarks/run.py [lab ...]``.
 """
@@ -74,15 +77,44 @@ def autograde_one(lab: str) -> float:
         return round(time.perf_counter() - start, 1)
 
 
+def class_timing(lab: str) -> dict:
+    """Grade a simulated class (perfect, untouched, each mistake of tests/lab_cases.py)
+    sequentially and in parallel; return both wall times and whether the grades agree."""
+    from lab_utils import grading
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from lab_cases import CASES
+    from test_class import build_class
+
+    timings, grades = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode, jobs in (("sequential", 1), ("parallel", os.cpu_count() or 1)):
+            course = grading.new_course(Path(tmp) / mode, REPO, [lab])
+            source, released = grading.read_lab(course, lab)
+            subs, _ = build_class(lab, source, released, CASES[lab])
+            names = ["perfect", "untouched", *CASES[lab]["wrong"]]
+            for name in names:
+                grading.submit(course, name, lab, subs[name])
+            start = time.perf_counter()
+            grading.autograde_class(course, lab, names, jobs=jobs)
+            timings[f"class_{mode}_s"] = round(time.perf_counter() - start, 1)
+            grades[mode] = {n: {k: v.score for k, v in grading.scores(course, lab, n).items()}
+                            for n in names}
+    return {**timings, "class_size": len(names), "class_jobs": os.cpu_count() or 1,
+            "class_grades_equal": grades["sequential"] == grades["parallel"]}
+
+
 def to_markdown(results: dict) -> str:
-    lines = ["| lab | wall (s) | peak RSS (MiB) | autograde (s) | model | metrics |",
-             "|---|---:|---:|---:|---|---|"]
+    lines = ["| lab | wall (s) | peak RSS (MiB) | autograde (s) | class seq / par (s) "
+             "| model | metrics |", "|---|---:|---:|---:|---:|---|---|"]
     for lab, res in results["labs"].items():
         first = True
         for model, values in (res.get("metrics") or {"-": {}}).items():
             shown = ", ".join(f"{k} {v:.4g}" for k, v in values.items())
+            klass = (f"{res['class_sequential_s']} / {res['class_parallel_s']} "
+                     f"({res['class_size']} subs)" if "class_size" in res else "-")
             head = (f"| {lab} | {res['wall_s']} | {res['peak_rss_mib']} | "
-                    f"{res.get('autograde_s', '-')} |") if first else "| | | | |"
+                    f"{res.get('autograde_s', '-')} | {klass} |") if first else "| | | | | |"
             lines.append(f"{head} {model} | {shown} |")
             first = False
     return "\n".join(lines)
@@ -93,6 +125,8 @@ def main(argv=None) -> int:
     parser.add_argument("labs", nargs="*", help="lab ids (default: all)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--no-autograde", action="store_true", help="skip autograde timing")
+    parser.add_argument("--no-class", action="store_true",
+                        help="skip grading a simulated class sequentially and in parallel")
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one)))
@@ -121,6 +155,8 @@ def main(argv=None) -> int:
                   file=sys.stderr)
         if not args.no_autograde:
             res["autograde_s"] = autograde_one(lab)
+        if not args.no_class:
+            res.update(class_timing(lab))
         results["labs"][lab] = res
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     out_path.write_text(json.dumps(results, indent=2) + "\n")
