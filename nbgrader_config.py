@@ -47,7 +47,8 @@ c.GenerateFeedback.preprocessors = [
 ]
 
 # LMS zip downloads (`python -m lab_utils collect LAB submissions.zip`): every file is
-# named <student id>_<lab>.ipynb, e.g. "jdoe42_lab1_embeddings.ipynb".
+# named <student id>_<lab>.ipynb, e.g. "jdoe42_lab1_embeddings.ipynb" (nbgrader matches
+# the regular expression against the extracted file's full path).
 c.FileNameCollectorPlugin.named_regexp = (
-    r"^(?P<student_id>[^/]+?)_(?P<file_id>lab\d+_[A-Za-z0-9_]+\.ipynb)$"
+    r"^.*/(?P<student_id>[^/]+?)_(?P<file_id>lab\d+_[A-Za-z0-9_]+\.ipynb)$"
 )

@@ -48,8 +48,12 @@ def _release(args) -> int:
 def _collect(args) -> int:
     from lab_utils import grading
 
-    students = grading.import_submissions(args.course_dir, args.lab, args.source)
-    print(f"{args.lab}: imported {len(students)} submissions into {args.course_dir}/submitted")
+    students, problems = grading.import_submissions(args.course_dir, args.lab, args.source)
+    for student, problem in problems.items():
+        print(f"  {student}: {problem}")
+    print(f"{args.lab}: imported {len(students)} submissions into {args.course_dir}/submitted"
+          + (f"; {len(problems)} students without a usable file (listed above)" if problems
+             else ""))
     return 0 if students else 1
 
 

@@ -202,7 +202,7 @@ def add_students(course_dir, students) -> None:
             gb.update_or_create_student(student)
 
 
-def import_submissions(course_dir, lab: str, source) -> list[str]:
+def import_submissions(course_dir, lab: str, source) -> tuple[list[str], dict[str, str]]:
     """Copy a folder or a zip of collected submissions into ``submitted/``.
 
     Accepted layouts, for every student:
@@ -211,12 +211,17 @@ def import_submissions(course_dir, lab: str, source) -> list[str]:
     - a zip downloaded from an LMS: handed to ``nbgrader zip_collect``, which reads the
       student id from each file name ``<student>_<lab>.ipynb`` (see nbgrader_config.py).
 
+    Every student found is registered in the gradebook, so that the export has a row for
+    them even when their submission cannot be graded.
+
     Returns
     -------
-    list of str
-        The student ids found.
+    (imported, problems)
+        Student ids whose notebook was imported, and student id -> what was wrong for the
+        folders without a ``<lab>.ipynb``.
     """
     course_dir, source = Path(course_dir), Path(source)
+    problems = {}
     if source.suffix == ".zip":
         archive = course_dir / "downloaded" / lab / "archive"
         archive.mkdir(parents=True, exist_ok=True)
@@ -232,8 +237,12 @@ def import_submissions(course_dir, lab: str, source) -> list[str]:
                     submit(course_dir, folder.name, lab, candidate)
                     students.append(folder.name)
                     break
-    add_students(course_dir, students)
-    return students
+            else:
+                found = sorted(p.name for p in folder.rglob("*") if p.is_file())
+                problems[folder.name] = (f"no {lab}.ipynb in {folder} (found: "
+                                         f"{', '.join(found) or 'nothing'}); graded 0")
+    add_students(course_dir, [*students, *problems])
+    return students, problems
 
 
 def _precheck(path: Path) -> str:
