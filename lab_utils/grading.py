@@ -5,7 +5,8 @@ A *course directory* holds ``nbgrader_config.py``, ``solutions/<lab>/<lab>.ipynb
 ``autograded/``, ``feedback/`` and ``gradebook.db``.  Every function here runs nbgrader
 itself (as a subprocess, with the same Python) rather than re-implementing it.
 
-Used by the round-trip tests of every lab and by ``python -m lab_utils`` commands.
+Used by ``python -m lab_utils`` (release, collect, autograde, feedback, export), by the
+simulated-class tests of every lab and by the benchmark.
 """
 
 from __future__ import annotations
