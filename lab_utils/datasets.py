@@ -312,9 +312,8 @@ def fetch_movielens_100k(
             f"No '{archive.folder}' folder in '{home}' and downloading is disabled. "
             + _provision_hint(home, archive)
         )
-    folder = _download_and_extract(home, archive)
-    verify_folder(folder, archive, names)
-    return folder
+    # every file was verified in the temporary folder before the rename
+    return _download_and_extract(home, archive)
 
 
 @dataclass

@@ -63,6 +63,11 @@ def run_nbgrader(course_dir, *args, check: bool = True) -> subprocess.CompletedP
     return proc
 
 
+def _db_url(course_dir) -> str:
+    """The gradebook of a course directory (as set in nbgrader_config.py)."""
+    return "sqlite:///" + str(Path(course_dir).resolve() / "gradebook.db")
+
+
 def list_labs(course_dir) -> list[str]:
     """Lab ids: the folders of ``solutions/`` that hold ``<lab>/<lab>.ipynb``."""
     root = Path(course_dir) / "solutions"
@@ -169,9 +174,8 @@ def scores(course_dir, lab: str, student: str) -> dict[str, CellScore]:
     """Per-cell scores of one autograded submission, read from the gradebook."""
     from nbgrader.api import Gradebook
 
-    db_url = "sqlite:///" + str(Path(course_dir) / "gradebook.db")
     out = {}
-    with Gradebook(db_url) as gb:
+    with Gradebook(_db_url(course_dir)) as gb:
         submission = gb.find_submission(lab, student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
@@ -198,7 +202,7 @@ def add_students(course_dir, students) -> None:
     """Register students in the gradebook (so that exports list them even without grades)."""
     from nbgrader.api import Gradebook
 
-    with Gradebook("sqlite:///" + str(Path(course_dir) / "gradebook.db")) as gb:
+    with Gradebook(_db_url(course_dir)) as gb:
         for student in students:
             gb.update_or_create_student(student)
 
