@@ -152,6 +152,32 @@ def count_params(weights) -> int:
     return int(sum(int(np.prod(w.shape)) for w in weights))
 
 
+_LOSS_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
+                 "bce": "binary_crossentropy"}
+
+
+def loss_name(model) -> str:
+    """The canonical name of a compiled model's loss, however it was given (Labs 3 and 4).
+
+    ``"mse"``, ``"mean_squared_error"``, ``keras.losses.mean_squared_error`` and
+    ``keras.losses.MeanSquaredError()`` all give ``"mean_squared_error"``.
+    """
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, str):
+        name = loss
+    else:
+        name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
+    return _LOSS_ALIASES.get(name, name)
+
+
+def check_loss(what: str, model, expected: str, hint: str) -> None:
+    """Check the loss a model was compiled with, by canonical name (see :func:`loss_name`)."""
+    expected = _LOSS_ALIASES.get(expected, expected)
+    actual = loss_name(model)
+    if actual != expected:
+        fail(what, expected, actual, hint)
+
+
 def check_model(
     what: str,
     model,

@@ -80,3 +80,20 @@ def test_check_model_structure():
     assert "(in this order)" in _message(
         checks.check_model, "m", model, "h", layer_types=["Dense", "BatchNormalization"])
     assert "output shape" in _message(checks.check_model, "m", model, "h", output_shape=(None, 2))
+
+
+def test_loss_name_accepts_every_spelling():
+    from lab_utils import setup_notebook
+
+    setup_notebook(seed=0)
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    for loss in ["mse", "mean_squared_error", keras.losses.mean_squared_error,
+                 keras.losses.MeanSquaredError()]:
+        model.compile(loss=loss)
+        assert checks.loss_name(model) == "mean_squared_error", loss
+        checks.check_loss("loss", model, "mse", "h")
+    model.compile(loss="sparse_categorical_crossentropy")
+    message = _message(checks.check_loss, "loss", model, "mse", "a rating is a number")
+    assert "expected mean_squared_error, got sparse_categorical_crossentropy" in message
