@@ -66,7 +66,7 @@ def _pairs_by_user(pairs) -> dict[int, np.ndarray]:
     order = np.argsort(pairs[:, 0], kind="stable")
     users, starts = np.unique(pairs[order, 0], return_index=True)
     groups = np.split(pairs[order, 1], starts[1:])
-    return {int(u): np.unique(g) for u, g in zip(users, groups)}
+    return {int(u): np.unique(g) for u, g in zip(users, groups, strict=True)}
 
 
 def _candidates(num_items: int, first_id: int, exclude: np.ndarray) -> np.ndarray:
@@ -179,7 +179,7 @@ def ranking_metrics(scores, train_pairs, test_pairs, k: int = 10, *,
                          "that is not a training positive, got none")
     means = np.mean(rows, axis=0)
     names = ["auc", f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"hr@{k}"]
-    return {**{n: float(v) for n, v in zip(names, means)}, "users": float(len(rows))}
+    return {**{n: float(v) for n, v in zip(names, means, strict=True)}, "users": float(len(rows))}
 
 
 def catalogue_coverage(recommended, num_items: int) -> float:

@@ -54,7 +54,8 @@ def test_ranking_metrics_match_sklearn(seed):
     got = metrics.ranking_metrics(scores, train, test, k=10)
     expected, users = _reference(scores, train, test, 10)
     assert got["users"] == users
-    for name, value in zip(["auc", "precision@10", "recall@10", "ndcg@10", "hr@10"], expected):
+    for name, value in zip(["auc", "precision@10", "recall@10", "ndcg@10", "hr@10"], expected,
+                           strict=True):
         assert got[name] == pytest.approx(value), name
         assert type(got[name]) is float
 
@@ -103,13 +104,13 @@ def test_positive_pairs_threshold():
 def test_sample_triplets_shuffles_and_draws_uniform_negatives():
     pairs = np.array([(u, u % 7 + 1) for u in range(1, 5001)])
     users, pos, neg = sampling.sample_triplets(pairs, num_items=20, seed=0)
-    assert sorted(zip(users, pos)) == sorted(map(tuple, pairs))
+    assert sorted(zip(users, pos, strict=True)) == sorted(map(tuple, pairs))
     assert not np.array_equal(users, pairs[:, 0])  # shuffled
     assert neg.min() == 1 and neg.max() == 20
     counts = np.bincount(neg, minlength=21)[1:]
     assert counts.min() > 180 and counts.max() < 320  # uniform: 250 expected each
     again = sampling.sample_triplets(pairs, num_items=20, seed=0)
-    assert all(np.array_equal(a, b) for a, b in zip((users, pos, neg), again))
+    assert all(np.array_equal(a, b) for a, b in zip((users, pos, neg), again, strict=True))
     rng = np.random.default_rng(0)
     first, second = (sampling.sample_triplets(pairs, 20, rng)[2] for _ in range(2))
     assert not np.array_equal(first, second)  # a new sample every epoch
