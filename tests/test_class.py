@@ -229,10 +229,9 @@ def _hidden_lines(source_nb):
     hidden = set()
     for cell in source_nb.cells:
         hidden |= nbgrader_ext.hidden_lines(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-    public = {line.strip() for c in source_nb.cells for line in
-              re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source,
-                     flags=re.S).split("\n")}
-    return {line for line in hidden - public if len(line) > 12}
+    public = "\n".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source,
+                              flags=re.S) for c in source_nb.cells)
+    return {line for line in hidden if len(line) > 12 and line not in public}
 
 
 def test_feedback_shows_no_hidden_test(graded):
