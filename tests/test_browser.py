@@ -68,7 +68,8 @@ def jupyterlab(tmp_path_factory, repo, movielens_home):
     (notifications / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port = _free_port()
-    env = dict(os.environ, LAB_UTILS_DATA_DIR=str(movielens_home),
+    # Short training budgets (LAB_UTILS_FAST): nbval already runs the full solutions.
+    env = dict(os.environ, LAB_UTILS_DATA_DIR=str(movielens_home), LAB_UTILS_FAST="1",
                JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
                JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
     log = open(root / "jupyterlab.log", "w")
