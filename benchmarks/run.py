@@ -10,7 +10,8 @@ notebook runs in its own process so that its peak memory is its own.  ``autograd
 is the time nbgrader takes to autograde one perfect submission of the lab;
 ``class_sequential_s`` / ``class_parallel_s`` grade a simulated class (the perfect and
 untouched notebooks and every mistake of ``tests/lab_cases.py``) one at a time and one
-per core.
+per core.  ``targets`` compares the figures with the quality and speed targets of the
+labs' issues (:data:`TARGETS`); a missed target makes the run exit with status 1.
 
 Usage: ``make bench`` or ``python benchmarks/run.py [lab ...]``.
 """
@@ -28,6 +29,31 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+#: Quality and speed targets of the labs' issues: (model or None for the lab itself,
+#: metric, "<=" or ">=", bound).  Measured on every run and reported; a miss fails the run.
+TARGETS = {
+    "lab3_recsys_explicit": [
+        ("ensemble", "rmse", "<=", 0.920), ("ensemble", "mae", "<=", 0.725),
+        ("mf", "rmse", "<=", 0.935), (None, "wall_s", "<=", 300),
+    ],
+    "lab4_triplet_implicit": [
+        ("triplet_MF", "auc", ">=", 0.925), ("triplet_MF", "ndcg@10", ">=", 0.38),
+        (None, "wall_s", "<=", 300),
+    ],
+}
+
+
+def check_targets(lab: str, res: dict) -> list[dict]:
+    """Compare a lab's measured figures with its targets (missing figure = missed)."""
+    report = []
+    for model, metric, op, bound in TARGETS.get(lab, []):
+        value = res.get(metric) if model is None else res.get("metrics", {}).get(model, {}).get(
+            metric)
+        met = value is not None and (value <= bound if op == "<=" else value >= bound)
+        report.append({"what": f"{model or lab} {metric}", "target": f"{op} {bound}",
+                       "value": value, "met": met})
+    return report
 
 
 def run_one(lab: str) -> dict:
@@ -117,6 +143,11 @@ def to_markdown(results: dict) -> str:
                     f"{res.get('autograde_s', '-')} | {klass} |") if first else "| | | | | |"
             lines.append(f"{head} {model} | {shown} |")
             first = False
+    targets = [f"- {lab}: {t['what']} {t['target']}: {t['value']} "
+               f"({'met' if t['met'] else 'MISSED'})"
+               for lab, res in results["labs"].items() for t in res.get("targets", [])]
+    if targets:
+        lines += ["", "Targets:", *targets]
     return "\n".join(lines)
 
 
@@ -157,6 +188,12 @@ def main(argv=None) -> int:
             res["autograde_s"] = autograde_one(lab)
         if not args.no_class:
             res.update(class_timing(lab))
+        res["targets"] = check_targets(lab, res)
+        missed = [t for t in res["targets"] if not t["met"]]
+        for t in missed:
+            print(f"{lab}: target missed: {t['what']} {t['target']}, got {t['value']}",
+                  file=sys.stderr)
+        failed = failed or bool(missed)
         results["labs"][lab] = res
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     out_path.write_text(json.dumps(results, indent=2) + "\n")
