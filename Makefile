@@ -8,11 +8,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: lab test venv data release lint bench clean help browser-deps
+.PHONY: lab test check venv data release lint bench clean help browser-deps
 
 help:
 	@echo "make lab      set up .venv, fetch the data, open JupyterLab on labs/"
-	@echo "make test     set up .venv and run the whole suite (CI runs this)"
+	@echo "make test     set up .venv and run the whole suite (CI runs this; ~15 min on 2 cores)"
+	@echo "make check    lint and the unit tests only (~1 min): the edit-test loop"
 	@echo "make release  regenerate labs/ (student versions) from solutions/"
 	@echo "make bench    run every solution notebook, write benchmarks/results.json"
 	@echo "python -m lab_utils --help   instructor commands: release, collect, autograde, feedback, export"
@@ -46,8 +47,13 @@ browser-deps:
 	    echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; \
 	  fi; }
 
+# The whole suite; --durations lists the 10 slowest tests at the end.
 test: venv lint browser-deps
-	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(PYTEST_ARGS)
+
+# The edit-test loop: lint and every test not marked slow (no notebook is executed).
+check: venv lint
+	$(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider -q --durations=5 $(PYTEST_ARGS)
 
 release: venv
 	@for lab in $(LABS); do $(BIN)/nbgrader generate_assignment $$lab --force --log-level=WARN || exit 1; done

@@ -9,8 +9,10 @@ and prints the same as Markdown (also saved as ``benchmarks/results.md``).  Each
 notebook runs in its own process so that its peak memory is its own.  ``autograde_s``
 is the time nbgrader takes to autograde one perfect submission of the lab;
 ``class_sequential_s`` / ``class_parallel_s`` grade a simulated class (the perfect and
-untouched notebooks and every mistake of ``tests/lab_cases.py``) one at a time and one
-per core.  ``targets`` compares the figures with the quality and speed targets of the
+untouched notebooks and every mistake of :mod:`lab_utils.instructor.cases`) one at a time
+and one per core; ``kernel_grades_equal`` says whether nbgrader's grade of every mistake
+equals the one-kernel shortcut the tests use (``simclass.kernel_grades``).  ``targets``
+compares the figures with the quality and speed targets of the
 labs' issues (:data:`TARGETS`); a missed target makes the run exit with status 1.
 
 Usage: ``make bench`` or ``python benchmarks/run.py [lab ...]``.
@@ -92,7 +94,7 @@ def run_one(lab: str) -> dict:
 
 def autograde_one(lab: str) -> float:
     """Seconds nbgrader takes to autograde one perfect submission of ``lab``."""
-    from lab_utils import grading
+    from lab_utils.instructor import grading
 
     with tempfile.TemporaryDirectory() as tmp:
         course = grading.new_course(Path(tmp) / "course", REPO, [lab])
@@ -104,30 +106,33 @@ def autograde_one(lab: str) -> float:
 
 
 def class_timing(lab: str) -> dict:
-    """Grade a simulated class (perfect, untouched, each mistake of tests/lab_cases.py)
-    sequentially and in parallel; return both wall times and whether the grades agree."""
-    from lab_utils import grading
-
-    sys.path.insert(0, str(REPO / "tests"))
-    from lab_cases import CASES
-    from test_class import build_class
+    """Grade a simulated class (perfect, untouched, each realistic mistake of the lab)
+    sequentially and in parallel; return both wall times, whether the grades agree, and
+    whether every mistake's nbgrader grade equals the one-kernel shortcut of the tests."""
+    from lab_utils.instructor import grading, simclass
 
     timings, grades = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for mode, jobs in (("sequential", 1), ("parallel", os.cpu_count() or 1)):
             course = grading.new_course(Path(tmp) / mode, REPO, [lab])
             source, released = grading.read_lab(course, lab)
-            subs, _ = build_class(lab, source, released, CASES[lab])
-            names = ["perfect", "untouched", *CASES[lab]["wrong"]]
-            for name in names:
-                grading.submit(course, name, lab, subs[name])
+            subs = {**simclass.lab_class(source, released, lab),
+                    **simclass.mistakes(source, released, lab)}
+            for name, sub in subs.items():
+                grading.submit(course, name, lab, sub.content)
             start = time.perf_counter()
-            grading.autograde_class(course, lab, names, jobs=jobs)
+            grading.autograde_class(course, lab, list(subs), jobs=jobs)
             timings[f"class_{mode}_s"] = round(time.perf_counter() - start, 1)
-            grades[mode] = {n: {k: v.score for k, v in grading.scores(course, lab, n).items()}
-                            for n in names}
-    return {**timings, "class_size": len(names), "class_jobs": os.cpu_count() or 1,
-            "class_grades_equal": grades["sequential"] == grades["parallel"]}
+            grades[mode] = {n: {k: v.score for k, v in grading.scores(course, lab, n).items()
+                                if not v.manual} for n in subs}
+        perfect = grading.perfect_submission(source, released)
+        wrong = simclass.mistakes(source, released, lab)
+        baseline, kernel = simclass.kernel_grades(source, perfect, wrong,
+                                                  cwd=course / "labs" / lab)
+    return {**timings, "class_size": len(subs), "class_jobs": os.cpu_count() or 1,
+            "class_grades_equal": grades["sequential"] == grades["parallel"],
+            "kernel_grades_equal": all(kernel[n] == grades["sequential"][n] for n in wrong)
+            and baseline == grades["sequential"]["perfect"]}
 
 
 def to_markdown(results: dict) -> str:
@@ -163,7 +168,7 @@ def main(argv=None) -> int:
         print(json.dumps(run_one(args.one)))
         return 0
 
-    from lab_utils import grading
+    from lab_utils.instructor import grading
 
     labs = args.labs or grading.list_labs(REPO)
     out_path = REPO / "benchmarks" / "results.json"

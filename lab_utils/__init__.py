@@ -1,15 +1,19 @@
 """Helpers for the deep-learning labs: embeddings, regularisation and recommender systems.
 
-Modules, each with one purpose:
+Two rooms.  What a student's notebook imports, each module with one purpose:
 
 - :mod:`lab_utils.setup` -- silence TensorFlow, seed everything, grading-mode budgets.
 - :mod:`lab_utils.datasets` -- MovieLens 100k (downloaded, verified, cached).
-- :mod:`lab_utils.toydata` -- small offline datasets made on the fly (Lab 1).
 - :mod:`lab_utils.checks` -- check functions used by the labs' test cells.
-- :mod:`lab_utils.metrics` -- regression and ranking metrics (Labs 3 and 4).
-- :mod:`lab_utils.sampling` -- negative sampling for triplet training (Lab 4).
+- :mod:`lab_utils.metrics` -- regression and ranking metrics (Labs 1, 3 and 4) and the
+  headline figures a lab records for ``make bench``.
 - :mod:`lab_utils.plots` -- plots shared by the labs.
-- :mod:`lab_utils.report` -- headline metrics recorded for ``make bench``.
+- :mod:`lab_utils.toydata` -- small offline datasets made on the fly (Lab 1).
+- :mod:`lab_utils.sampling` -- positive pairs for triplet training (Lab 4).
+- :mod:`lab_utils.config` -- the names of the environment variables the package reads.
+
+What an instructor or CI runs lives in :mod:`lab_utils.instructor` (nbgrader workflow,
+nbgrader fixes, command line, simulated classes); no lab imports it.
 
 Importing this package has no side effects: it writes nothing and does not import
 TensorFlow.  Call :func:`lab_utils.setup.setup_notebook` first thing in a lab.

@@ -1,5 +1,5 @@
 import sys
 
-from lab_utils.cli import main
+from lab_utils.instructor.cli import main
 
 sys.exit(main())

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from lab_utils.config import DATA_DIR_ENV
+
 #: Environment variable naming the data folder (the one that contains ``ml-100k/``).
-DATA_DIR_ENV = "LAB_UTILS_DATA_DIR"
 
 #: Split names shipped inside ml-100k (``<name>.base`` / ``<name>.test``).
 SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")

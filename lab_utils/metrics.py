@@ -4,11 +4,18 @@
 - Lab 3: :func:`rmse`, :func:`mae` (explicit feedback, regression).
 - Lab 4: :func:`ranking_metrics` (AUC, precision, recall, NDCG and hit rate at k),
   :func:`top_k_items`, :func:`catalogue_coverage`, :func:`popular_share`.
+- Labs 1-4: :func:`record_metrics`, the headline figures a solution notebook records for
+  ``make bench`` (outside the benchmark it only returns them with plain floats).
 """
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
+
+from lab_utils.config import BENCH_FILE_ENV
 
 
 def cosine_similarity_matrix(embeddings) -> np.ndarray:
@@ -191,3 +198,28 @@ def popular_share(recommended, popular_items) -> float:
     """Share of all recommendations that are among ``popular_items`` (Lab 4 ethics)."""
     recommended = np.asarray(recommended).ravel()
     return float(np.isin(recommended, np.asarray(popular_items)).mean())
+
+
+def record_metrics(lab: str, metrics: dict) -> dict:
+    """Record ``{model: {metric: value}}`` for the benchmark and return it with plain floats.
+
+    A solution notebook (Labs 1-4) ends with ``record_metrics("lab1_embeddings", {...})``.
+    Nothing is written unless the benchmark set ``LAB_UTILS_BENCH_FILE``; then each call
+    appends one JSON line to that file.
+
+    Parameters
+    ----------
+    lab : str
+        Lab id, e.g. ``"lab1_embeddings"``.
+    metrics : dict
+        Model name -> metric name -> number.
+    """
+    clean = {
+        str(model): {str(name): round(float(value), 6) for name, value in values.items()}
+        for model, values in metrics.items()
+    }
+    path = os.environ.get(BENCH_FILE_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"lab": lab, "metrics": clean}) + "\n")
+    return clean

@@ -15,13 +15,7 @@ import warnings
 
 import numpy as np
 
-#: Environment variables that must be set before TensorFlow is imported.
-TF_QUIET_ENV = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
-    "KERAS_BACKEND": "tensorflow",
-    "GRPC_VERBOSITY": "ERROR",
-}
+from lab_utils.config import FAST_ENV, NBGRADER_EXECUTION_ENV, TF_QUIET_ENV
 
 
 def setup_notebook(seed: int = 0, *, deterministic: bool = True) -> None:
@@ -68,7 +62,7 @@ def is_grading() -> bool:
     nbgrader sets ``NBGRADER_EXECUTION`` in the kernel's environment; ``LAB_UTILS_FAST=1``
     has the same effect (used by the quick tests).
     """
-    return bool(os.environ.get("NBGRADER_EXECUTION")) or os.environ.get("LAB_UTILS_FAST") == "1"
+    return bool(os.environ.get(NBGRADER_EXECUTION_ENV)) or os.environ.get(FAST_ENV) == "1"
 
 
 def budget(full, fast):

@@ -32,6 +32,6 @@ def movielens_home() -> Path:
 @pytest.fixture(scope="session")
 def released_course(tmp_path_factory, repo):
     """A fresh course directory with every lab released (and its gradebook)."""
-    from lab_utils import grading
+    from lab_utils.instructor import grading
 
     return grading.new_course(tmp_path_factory.mktemp("course"), repo)

@@ -2,7 +2,7 @@
 
 import importlib.util
 
-from lab_utils import grading
+from lab_utils.instructor import grading
 
 
 def _bench(repo):

@@ -5,7 +5,7 @@ import zipfile
 
 import nbformat
 
-from lab_utils import grading
+from lab_utils.instructor import grading
 
 
 def test_import_an_lms_zip(tmp_path, repo):

@@ -3,7 +3,9 @@
 import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
-from lab_utils import metrics, nbgrader_ext, report, toydata
+from lab_utils import metrics, toydata
+from lab_utils.config import BENCH_FILE_ENV
+from lab_utils.instructor import nbgrader_ext
 
 
 def test_regression_metrics_match_sklearn():
@@ -44,9 +46,9 @@ def test_scrub_traceback_drops_hidden_lines_only():
 
 
 def test_record_metrics_writes_only_when_asked(tmp_path, monkeypatch):
-    monkeypatch.delenv(report.BENCH_FILE_ENV, raising=False)
-    assert report.record_metrics("lab", {"m": {"x": np.float64(0.5)}}) == {"m": {"x": 0.5}}
+    monkeypatch.delenv(BENCH_FILE_ENV, raising=False)
+    assert metrics.record_metrics("lab", {"m": {"x": np.float64(0.5)}}) == {"m": {"x": 0.5}}
     target = tmp_path / "bench.jsonl"
-    monkeypatch.setenv(report.BENCH_FILE_ENV, str(target))
-    report.record_metrics("lab", {"m": {"x": 1}})
+    monkeypatch.setenv(BENCH_FILE_ENV, str(target))
+    metrics.record_metrics("lab", {"m": {"x": 1}})
     assert target.read_text().strip() == '{"lab": "lab", "metrics": {"m": {"x": 1.0}}}'

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from lab_utils import grading
+from lab_utils.instructor import grading, nbgrader_ext
 
 SOLUTION_LINE_MIN = 25  # solution lines at least this long must not appear in labs/
 
@@ -48,16 +48,12 @@ def test_student_versions_hold_no_solutions_nor_hidden_tests(repo):
             assert marker not in text, f"labs/{lab} contains {marker!r}"
         secret, public = [], set()
         for cell in source.cells:
-            inside = False
-            for line in cell.source.split("\n"):
-                if "### BEGIN" in line:
-                    inside = True
-                elif "### END" in line:
-                    inside = False
-                elif inside and len(line.strip()) >= SOLUTION_LINE_MIN:
-                    secret.append(line.strip())
-                elif not inside:
-                    public.add(line.strip())
+            shown, hidden = nbgrader_ext.split_regions(cell.source)
+            shown, solution = nbgrader_ext.split_regions(
+                "\n".join(shown), nbgrader_ext.SOLUTION_BEGIN, nbgrader_ext.SOLUTION_END)
+            secret += [line.strip() for line in hidden + solution
+                       if len(line.strip()) >= SOLUTION_LINE_MIN]
+            public |= {line.strip() for line in shown}
         secret = [line for line in secret if line not in public]
         assert secret, f"{lab}: no solution or hidden test found in the source"
         student = nbformat.reads(text, as_version=4)

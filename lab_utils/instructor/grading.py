@@ -20,24 +20,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_solution
 
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+from lab_utils.config import SINGLE_THREAD_ENV
+from lab_utils.instructor.nbgrader_ext import SOLUTION_BEGIN, SOLUTION_END
 
 
 class GradingError(RuntimeError):
-    """nbgrader failed; the message carries the end of its log."""
+    """nbgrader failed.  ``str()`` is one line (the command, its exit status and its last
+    error line); ``log`` holds nbgrader's whole output."""
+
+    def __init__(self, message: str, log: str = ""):
+        super().__init__(message)
+        self.log = log
 
 
-#: Every grading kernel computes with one thread: parallel graders then do not fight over
-#: the cores (two kernels with a thread pool each ran 2-4x slower than one after the other),
-#: and a submission gets bit-identical results whether graded alone or beside others.
-SINGLE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-}
+def _last_error(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    return (errors or lines or ["no output"])[-1][:300]
 
 
 def _env() -> dict:
@@ -57,9 +58,9 @@ def run_nbgrader(course_dir, *args, check: bool = True) -> subprocess.CompletedP
         text=True,
     )
     if check and proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
-        raise GradingError(f"nbgrader {' '.join(map(str, args))} failed "
-                           f"(exit {proc.returncode}) in {course_dir}:\n{tail}")
+        log = proc.stdout + proc.stderr
+        raise GradingError(f"nbgrader {' '.join(map(str, args))} failed (exit "
+                           f"{proc.returncode}) in {course_dir}: {_last_error(log)}", log)
     return proc
 
 
@@ -100,27 +101,23 @@ def new_course(path, repo_root, labs=None) -> Path:
 
 
 def strip_solution_markers(source: str) -> str:
-    """The solution code as a student would have typed it (markers removed)."""
-    return "\n".join(
-        line for line in source.split("\n") if line.strip() not in SOLUTION_MARKERS
-    )
+    """The solution code as a student would have typed it (marker lines removed)."""
+    return "\n".join(line for line in source.split("\n")
+                     if SOLUTION_BEGIN not in line and SOLUTION_END not in line)
 
 
-def _grade_id(cell) -> str | None:
+def grade_id(cell) -> str | None:
+    """The nbgrader ``grade_id`` of a cell, or None for an ordinary cell."""
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def _is_solution(cell) -> bool:
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
 def perfect_submission(source_nb, released_nb):
     """The released notebook with every answer cell filled in from the source notebook."""
-    answers = {_grade_id(c): c.source for c in source_nb.cells if _is_solution(c)}
+    answers = {grade_id(c): c.source for c in source_nb.cells if is_solution(c)}
     nb = copy.deepcopy(released_nb)
     for cell in nb.cells:
-        if _is_solution(cell):
-            cell.source = strip_solution_markers(answers[_grade_id(cell)])
+        if is_solution(cell):
+            cell.source = strip_solution_markers(answers[grade_id(cell)])
     return nb
 
 
@@ -258,7 +255,7 @@ def _precheck(path: Path) -> str:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # JSON errors, schema errors, binary files
         return f"{path.name} is not a valid notebook ({type(exc).__name__}: {exc})"[:300]
-    if not any(_is_solution(cell) for cell in nb.cells):
+    if not any(is_solution(cell) for cell in nb.cells):
         # nbgrader 0.9.6 cannot restore missing answer cells (KeyError in OverwriteCells)
         return (f"{path.name} holds none of the lab's answer cells (an empty notebook, or "
                 f"another notebook saved under this name)")
@@ -281,8 +278,7 @@ def _grade_one(course_dir, lab: str, student: str) -> GradingOutcome:
             break
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        errors = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
-        return GradingOutcome(student, "error", seconds, " | ".join(errors[-3:])[:500])
+        return GradingOutcome(student, "error", seconds, f"nbgrader: {_last_error(log)}")
     return GradingOutcome(student, "graded", seconds)
 
 

@@ -1,14 +1,15 @@
-"""nbgrader plug-ins of the course (configured in ``nbgrader_config.py``).
+"""nbgrader plug-ins of the course (configured in ``nbgrader_config.py``), and the one
+parser of hidden-test regions that the plug-ins, the tests and the class report share.
 
 :class:`ClearHiddenTestsAndTracebacks` is used by ``nbgrader generate_feedback``: the
 feedback a student receives must not reveal hidden tests.  nbgrader's default feedback
-shows each test cell exactly as it ran -- hidden region included -- and an error's
-traceback quotes a few source lines around the failing line, which can fall inside the
-hidden region.  This preprocessor removes the hidden region from the source *and* drops
-every traceback line that quotes it.
+shows each test cell exactly as it ran -- hidden region included (upstream:
+jupyter/nbgrader#917, open) -- and an error's traceback quotes a few source lines around
+the failing line, which can fall inside the hidden region.  This preprocessor removes the
+hidden region from the source *and* drops every traceback line that quotes it.
 
 :class:`DeduplicateIdsDropMetadata` is used by ``nbgrader autograde`` so that a
-duplicated graded cell does not crash it.
+duplicated graded cell does not crash it (upstream: jupyter/nbgrader#1083).
 """
 
 from __future__ import annotations
@@ -22,17 +23,31 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _QUOTED = re.compile(r"^\s*(?:-*>)?\s*\d+\s(.*)$")
 
 
-def hidden_lines(source: str, begin: str, end: str) -> set[str]:
-    """Stripped, non-empty lines of the hidden regions of a cell (markers included)."""
-    lines, inside = set(), False
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+SOLUTION_BEGIN, SOLUTION_END = "BEGIN SOLUTION", "END SOLUTION"
+
+
+def split_regions(source: str, begin: str = HIDDEN_BEGIN, end: str = HIDDEN_END):
+    """Split a cell's source into ``(public lines, region lines)`` around marked regions.
+
+    A line containing ``begin`` opens a region and one containing ``end`` closes it (as
+    nbgrader's ``ClearHiddenTests`` / ``ClearSolutions`` read them); the marker lines count
+    as region lines.  Used for hidden tests (the default markers) and for solutions
+    (``SOLUTION_BEGIN``, ``SOLUTION_END``).
+    """
+    public, region, inside = [], [], False
     for line in source.split("\n"):
         if begin in line:
             inside = True
-        if inside and line.strip():
-            lines.add(line.strip())
+        (region if inside else public).append(line)
         if end in line:
             inside = False
-    return lines
+    return public, region
+
+
+def hidden_lines(source: str, begin: str = HIDDEN_BEGIN, end: str = HIDDEN_END) -> set[str]:
+    """Stripped, non-empty lines of the hidden regions of a cell (markers included)."""
+    return {line.strip() for line in split_regions(source, begin, end)[1] if line.strip()}
 
 
 def scrub_traceback(entry: str, hidden: set[str]) -> str:
@@ -69,7 +84,9 @@ class DeduplicateIdsDropMetadata(DeduplicateIds):
     ``OverwriteCells.add_missing_cells`` on, ``add_missing_task_cells`` then fails with
     ``KeyError: 'grade_id'`` on that empty dict: a student who duplicated a graded cell
     crashed the autograder.  As in nbgrader, the *last* copy of a cell is graded and the
-    earlier copies become ordinary cells.
+    earlier copies become ordinary cells.  Upstream: jupyter/nbgrader#1083 (duplicated cells
+    break autograding) and #1770 (``add_missing_cells``, whose lookup trips on the emptied
+    metadata).
     """
 
     def preprocess_cell(self, cell, resources, cell_index):

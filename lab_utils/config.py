@@ -1,0 +1,52 @@
+"""Every environment variable the package reads or sets, named in one place.
+
+Both rooms use these names: the student side (:mod:`lab_utils.setup`,
+:mod:`lab_utils.datasets`, :mod:`lab_utils.metrics`) and the instructor side
+(:mod:`lab_utils.instructor`, ``nbgrader_config.py``, the benchmark and the tests).
+"""
+
+from __future__ import annotations
+
+#: Folder that *contains* ``ml-100k/`` (beats the per-user cache, loses to ``data_home=``).
+DATA_DIR_ENV = "LAB_UTILS_DATA_DIR"
+
+#: ``"1"``: run the labs with their short training budgets (as while grading).
+FAST_ENV = "LAB_UTILS_FAST"
+
+#: Set by nbgrader in the kernel it grades or validates a notebook with.
+NBGRADER_EXECUTION_ENV = "NBGRADER_EXECUTION"
+
+#: Seconds a cell may run while nbgrader executes a notebook (read by nbgrader_config.py).
+CELL_TIMEOUT_ENV = "LAB_UTILS_CELL_TIMEOUT"
+DEFAULT_CELL_TIMEOUT = 120
+
+#: JSON-lines file that ``record_metrics`` appends to while the benchmark runs.
+BENCH_FILE_ENV = "LAB_UTILS_BENCH_FILE"
+
+#: Set before TensorFlow is imported so that it writes nothing to stderr (nbgrader scores a
+#: test cell 0 when it writes to stderr).
+TF_QUIET_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "KERAS_BACKEND": "tensorflow",
+    "GRPC_VERBOSITY": "ERROR",
+}
+
+#: Every grading kernel computes with one thread: parallel graders then do not fight over
+#: the cores (two kernels with a thread pool each ran 2-4x slower than one after the other),
+#: and a submission gets bit-identical results whether graded alone or beside others.
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+}
+
+
+def cell_timeout(environ=None) -> int:
+    """nbgrader's per-cell timeout in seconds: ``$LAB_UTILS_CELL_TIMEOUT`` or 120."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    return int(environ.get(CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT))

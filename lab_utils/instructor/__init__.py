@@ -1,0 +1,13 @@
+"""What an instructor, the benchmark and CI run; nothing here is imported by a lab.
+
+- :mod:`lab_utils.instructor.cli` -- ``python -m lab_utils <command>``.
+- :mod:`lab_utils.instructor.grading` -- the nbgrader workflow: course folders, release,
+  collect, autograde, scores, feedback, export.
+- :mod:`lab_utils.instructor.nbgrader_ext` -- nbgrader plug-ins that fix or harden nbgrader
+  0.9.6 (configured in ``nbgrader_config.py``), and the parser of hidden-test regions.
+- :mod:`lab_utils.instructor.cases` -- each lab's realistic mistakes.
+- :mod:`lab_utils.instructor.simclass` -- simulated classes built from those cases, used by
+  the tests and the benchmark.
+
+The student side -- what a lab notebook imports -- is the top level of :mod:`lab_utils`.
+"""

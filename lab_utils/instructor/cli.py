@@ -1,0 +1,241 @@
+"""Command line: ``python -m lab_utils <command>`` (also installed as ``lab-utils``).
+
+``fetch`` pre-downloads and verifies every dataset the labs use: what ``make lab`` runs
+and what an instructor runs when building a JupyterHub image.
+
+The instructor commands wrap nbgrader (run them in the course directory, the one with
+``nbgrader_config.py``)::
+
+    python -m lab_utils release                       # labs/ from solutions/
+    python -m lab_utils collect lab1_embeddings DIR   # DIR/<student>/lab1_embeddings.ipynb
+    python -m lab_utils collect lab1_embeddings lms-download.zip
+    python -m lab_utils autograde lab1_embeddings     # all submissions, one per core
+    python -m lab_utils feedback lab1_embeddings      # feedback/<student>/<lab>/<lab>.html
+    python -m lab_utils export grades.csv             # one row per student and lab
+
+Every error a user can cause ends the command with one line on stderr -- what went
+wrong, where, and what to do -- and a non-zero exit status (2 for a wrong command line or
+course folder, 1 when nbgrader or some submissions failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from lab_utils import datasets
+from lab_utils.config import DATA_DIR_ENV
+
+
+class CliError(Exception):
+    """A mistake the user can fix; the message is one line.  ``status`` is the exit code."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
+def _course(args) -> Path:
+    course = Path(args.course_dir).resolve()
+    if not course.is_dir():
+        raise CliError(f"course folder {course} does not exist: pass --course-dir with the "
+                       f"folder that holds nbgrader_config.py")
+    if not (course / "nbgrader_config.py").is_file():
+        raise CliError(f"no nbgrader_config.py in {course}: run the command in the course "
+                       f"folder or pass --course-dir")
+    return course
+
+
+def _lab(course: Path, lab: str) -> str:
+    from lab_utils.instructor import grading
+
+    known = grading.list_labs(course) if (course / "solutions").is_dir() else []
+    if lab not in known:
+        raise CliError(f"unknown lab {lab!r}: {course}/solutions has "
+                       f"{', '.join(known) or 'no lab'} (lab ids are folder names there)")
+    return lab
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    try:
+        folder = datasets.fetch_movielens_100k(args.data_home)
+    except datasets.DataError as exc:
+        if args.offline_ok and isinstance(exc, datasets.DataNotFoundError):
+            cause = type(exc.__cause__).__name__ if exc.__cause__ else "download disabled"
+            print(f"lab_utils fetch: offline? MovieLens 100k not downloaded ({cause}); "
+                  f"carrying on. Labs 3-4 need it: see README, 'Data without internet'.")
+            return 0
+        raise CliError(str(exc), status=1) from exc
+    print(f"MovieLens 100k: verified {len(datasets.MOVIELENS_100K.files)} files in {folder}")
+    return 0
+
+
+def _release(args) -> int:
+    from lab_utils.instructor import grading
+
+    course = _course(args)
+    labs = [_lab(course, lab) for lab in args.labs] or None
+    labs = grading.release(course, labs)
+    print(f"released {', '.join(labs)} into {course}/labs")
+    return 0
+
+
+def _collect(args) -> int:
+    from lab_utils.instructor import grading
+
+    course = _course(args)
+    lab = _lab(course, args.lab)
+    source = Path(args.source)
+    if not source.exists():
+        raise CliError(f"{source} does not exist: give the folder of <student>/{lab}.ipynb "
+                       f"or the .zip downloaded from your LMS")
+    if source.is_file() and not zipfile.is_zipfile(source):
+        raise CliError(f"{source} is not a folder nor a readable zip archive: download it "
+                       f"again, or unpack it and give the folder")
+    students, problems = grading.import_submissions(course, lab, source)
+    for student, problem in problems.items():
+        print(f"  {student}: {problem}")
+    if not students:
+        raise CliError(f"no {lab}.ipynb found in {source}: expected <student>/{lab}.ipynb "
+                       f"in a folder, or files named <student>_{lab}.ipynb in a zip", status=1)
+    print(f"{lab}: imported {len(students)} submissions into {course}/submitted"
+          + (f"; {len(problems)} students without a usable file (listed above)" if problems
+             else ""))
+    return 0
+
+
+def _autograde(args) -> int:
+    from lab_utils.instructor import grading
+
+    course = _course(args)
+    lab = _lab(course, args.lab)
+    students = args.student or sorted(p.parent.name for p in
+                                      (course / "submitted").glob(f"*/{lab}"))
+    if not students:
+        raise CliError(f"no submissions of {lab} in {course}/submitted: import them first "
+                       f"with `python -m lab_utils collect {lab} <folder or zip>`", status=1)
+    start = time.perf_counter()
+    outcomes = grading.autograde_class(course, lab, students, jobs=args.jobs)
+    report = grading.write_report(outcomes, args.report or course / f"autograde-{lab}.csv")
+    errors = [o for o in outcomes.values() if o.status != "graded"]
+    for o in errors:
+        print(f"  {o.student}: {o.message}")
+    print(f"{lab}: graded {len(outcomes) - len(errors)} of {len(outcomes)} submissions "
+          f"in {time.perf_counter() - start:.0f} s; {len(errors)} reported (see {report})")
+    return 1 if errors else 0
+
+
+def _feedback(args) -> int:
+    from lab_utils.instructor import grading
+
+    course = _course(args)
+    lab = _lab(course, args.lab)
+    if not (course / "autograded").is_dir() or not any((course / "autograded").glob(f"*/{lab}")):
+        raise CliError(f"no autograded submission of {lab} in {course}/autograded: run "
+                       f"`python -m lab_utils autograde {lab}` first", status=1)
+    grading.generate_feedback(course, lab)
+    print(f"{lab}: feedback written to {course}/feedback/<student>/{lab}/")
+    return 0
+
+
+def _export(args) -> int:
+    from lab_utils.instructor import grading
+
+    course = _course(args)
+    target = Path(args.to).resolve()
+    if not target.parent.is_dir():
+        raise CliError(f"cannot write {target}: folder {target.parent} does not exist")
+    print(f"grades written to {grading.export_grades(course, target)}")
+    return 0
+
+
+EXAMPLES = {
+    "fetch": "example:\n  python -m lab_utils fetch --data-home /srv/course-data",
+    "release": "example:\n  python -m lab_utils release lab1_embeddings",
+    "collect": ("examples:\n  python -m lab_utils collect lab1_embeddings incoming/\n"
+                "  python -m lab_utils collect lab1_embeddings lms-download.zip"),
+    "autograde": ("examples:\n  python -m lab_utils autograde lab1_embeddings\n"
+                  "  python -m lab_utils autograde lab1_embeddings --student jdoe42"),
+    "feedback": "example:\n  python -m lab_utils feedback lab1_embeddings",
+    "export": "example:\n  python -m lab_utils export grades.csv",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage is one ``--help`` away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m lab_utils", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name, help_text):
+        return sub.add_parser(name, help=help_text, description=help_text.capitalize() + ".",
+                              epilog=EXAMPLES[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    fetch = command("fetch", "download and verify every dataset the labs use")
+    fetch.add_argument(
+        "--data-home",
+        default=None,
+        help=f"folder that holds ml-100k/ (default: ${DATA_DIR_ENV}, else the user cache)",
+    )
+    fetch.add_argument(
+        "--offline-ok",
+        action="store_true",
+        help="if the data cannot be downloaded, print a one-line notice and exit 0",
+    )
+    fetch.set_defaults(func=_fetch)
+
+    def course(p):
+        p.add_argument("--course-dir", default=".", help="folder with nbgrader_config.py")
+        return p
+
+    p = course(command("release", "generate labs/ from solutions/"))
+    p.add_argument("labs", nargs="*", help="lab ids (default: all)")
+    p.set_defaults(func=_release)
+    p = course(command("collect", "import a folder or LMS zip of submissions"))
+    p.add_argument("lab")
+    p.add_argument("source", help="folder of <student>/<lab>.ipynb, or a .zip")
+    p.set_defaults(func=_collect)
+    p = course(command("autograde", "autograde all submissions of a lab"))
+    p.add_argument("lab")
+    p.add_argument("--student", action="append", help="only these students (repeatable)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel graders (default: cores)")
+    p.add_argument("--report", help="CSV of statuses (default: autograde-<lab>.csv in the "
+                                    "course folder)")
+    p.set_defaults(func=_autograde)
+    p = course(command("feedback", "generate HTML feedback for a lab"))
+    p.add_argument("lab")
+    p.set_defaults(func=_feedback)
+    p = course(command("export", "export all grades to CSV"))
+    p.add_argument("to", nargs="?", default="grades.csv")
+    p.set_defaults(func=_export)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from lab_utils.instructor.grading import GradingError
+
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"lab_utils {args.command}: error: {exc}", file=sys.stderr)
+        return exc.status
+    except GradingError as exc:
+        log = Path(getattr(args, "course_dir", ".")).resolve() / f"nbgrader-{args.command}.log"
+        try:
+            log.write_text(exc.log, encoding="utf-8")
+            where = f"nbgrader's full output is in {log}"
+        except OSError:
+            where = "run the nbgrader command by hand to see its full output"
+        print(f"lab_utils {args.command}: error: {exc}; {where}", file=sys.stderr)
+        return 1
