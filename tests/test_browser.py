@@ -8,7 +8,7 @@ was displayed.  A screenshot is saved in ``test-artifacts/``.
 What is checked here is JupyterLab's side (the front end, the kernel it starts, the
 set-up cell, plots), the same for every lab: it runs on one lab, :data:`BROWSER_LABS`.
 Every lab's "no error, nothing on stderr, a plot shown" is checked on the autograded
-perfect submission (``tests/test_class.py``) and by nbval.
+perfect submission (``tests/test_class.py``); nbval runs every lab with its full budgets.
 
 Chromium comes from Debian's package (``make browser-deps``, run by ``make test``);
 Playwright's own browser download is not used.

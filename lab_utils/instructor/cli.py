@@ -223,7 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from lab_utils.instructor.grading import GradingError
+    import os
+
+    from lab_utils.instructor.grading import GradingError, _env
+
+    # nbgrader creates a gradebook by calling `alembic` from PATH: find this environment's
+    # even when it is not activated (`/path/to/.venv/bin/python -m lab_utils ...`).
+    os.environ["PATH"] = _env()["PATH"]
 
     try:
         return args.func(args)
