@@ -185,8 +185,8 @@ def kernel_grades(source, perfect, subs: dict[str, Submission], cwd, timeout: in
     one thread).  Then, for each mistake, the edited answer cell and the rest of its
     exercise (every cell up to the next answer cell: its tests and the demonstrations
     that use it) run again, followed by every later test cell; the scores come from
-    nbgrader's own ``determine_grade``.  The correct exercise is then re-run, so that the
-    next mistake starts from the perfect state.
+    nbgrader's own ``determine_grade``.  Before the next exercise's mistakes, the correct
+    exercise is re-run, so that they start from the perfect state.
 
     Returns
     -------
@@ -212,25 +212,33 @@ def kernel_grades(source, perfect, subs: dict[str, Submission], cwd, timeout: in
         return _test_grades(done)
 
     answers = [i for i, c in enumerate(nb.cells) if is_solution(c) and c.cell_type == "code"]
+    plans = []
+    for name, sub in subs.items():
+        cells = _with_source_tests(sub.content, source).cells
+        edited = [i for i, (a, b) in enumerate(zip(nb.cells, cells, strict=True))
+                  if a.source != b.source]
+        if len(edited) != 1 or edited[0] not in answers:
+            raise ValueError(f"{name}: kernel_grades takes one edited answer cell")
+        start = edited[0]
+        stop = next((i for i in answers if i > start), len(nb.cells))
+        later_tests = set(autograded_tests(nbformat.v4.new_notebook(cells=cells[stop:])))
+        rerun = list(range(start, stop)) + [
+            i for i in range(stop, len(cells)) if grading.grade_id(cells[i]) in later_tests]
+        plans.append((start, stop, name, cells, rerun))
+    # Mistakes of one exercise follow each other: re-running the exercise with the next
+    # mistake replaces the previous one, so the perfect state is restored only between
+    # exercises.
+    plans.sort(key=lambda plan: plan[0])
     results = {}
     with client.setup_kernel(env=env):
         baseline = run(nb.cells, range(len(nb.cells)))
-        for name, sub in subs.items():
-            cells = _with_source_tests(sub.content, source).cells
-            edited = [i for i, (a, b) in enumerate(zip(nb.cells, cells, strict=True))
-                      if a.source != b.source]
-            if len(edited) != 1 or edited[0] not in answers:
-                raise ValueError(f"{name}: kernel_grades takes one edited answer cell")
-            start = edited[0]
-            stop = next((i for i in answers if i > start), len(nb.cells))
-            later_tests = set(autograded_tests(nbformat.v4.new_notebook(cells=cells[stop:])))
-            rerun = list(range(start, stop)) + [
-                i for i in range(stop, len(cells)) if grading.grade_id(cells[i]) in later_tests]
+        for k, (start, stop, name, cells, rerun) in enumerate(plans):
             results[name] = {**baseline, **run(cells, rerun)}
-            restored = run(nb.cells, range(start, stop))  # back to the perfect state
-            if any(restored[k] != baseline[k] for k in restored):
-                raise RuntimeError(f"{name}: re-running the correct exercise did not restore "
-                                   f"its grades ({restored} vs {baseline})")
+            if k + 1 < len(plans) and plans[k + 1][0] != start:
+                restored = run(nb.cells, range(start, stop))  # back to the perfect state
+                if any(restored[key] != baseline[key] for key in restored):
+                    raise RuntimeError(f"{name}: re-running the correct exercise did not "
+                                       f"restore its grades ({restored} vs {baseline})")
     return baseline, results
 
 
