@@ -35,3 +35,46 @@ def released_course(tmp_path_factory, repo):
     from lab_utils.instructor import grading
 
     return grading.new_course(tmp_path_factory.mktemp("course"), repo)
+
+
+# --- running the suite on two workers ------------------------------------------------
+# `make test` runs pytest-xdist with `-n 2 --dist loadgroup --no-loadscope-reorder`: the
+# slow modules (and each notebook nbval executes) are kept whole on one worker, since their
+# module-scoped fixtures grade a class or start a server once; the longest groups start
+# first, and the unit tests fill the gaps at the end.  Without xdist the marks do nothing
+# but the order is the same.
+
+#: Slow groups, longest first (measured on 2 cores; see `make test`'s --durations).
+GROUP_ORDER = [
+    "nbval-lab4_triplet_implicit",
+    "test_class-lab1_embeddings",
+    "test_class-lab4_triplet_implicit",
+    "test_class-lab2_regularization",
+    "nbval-lab3_recsys_explicit",
+    "nbval-lab2_regularization",
+    "test_class-lab3_recsys_explicit",
+]
+
+
+def _xdist_group(item) -> str | None:
+    if item.path.suffix == ".ipynb":  # nbval: one notebook, one kernel
+        return f"nbval-{item.path.stem}"
+    if item.get_closest_marker("slow") is None:
+        return None
+    module = item.path.stem
+    by = getattr(item.module, "XDIST_GROUP_BY", None)
+    if by and hasattr(item, "callspec") and by in item.callspec.params:
+        return f"{module}-{item.callspec.params[by]}"
+    return module
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    ranks = {}
+    for item in items:
+        group = _xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+        ranks[item.nodeid] = (0, GROUP_ORDER.index(group)) if group in GROUP_ORDER else (
+            (1, 0) if group else (2, 0))
+    items.sort(key=lambda item: ranks[item.nodeid])
