@@ -197,7 +197,7 @@ def _autograded_failures(path: Path, tests: set[str]) -> dict[str, list[str]]:
             if c.cell_type == "code" and grading.grade_id(c) in tests}
 
 
-def collect(course_dir, lab: str, statuses=None, formgrader_url: str = FORMGRADER_URL
+def collect(course_dir, lab: str, autograde_csv=None, formgrader_url: str = FORMGRADER_URL
             ) -> ClassData:
     """Read everything the report shows about ``lab`` from the course folder.
 
@@ -209,7 +209,11 @@ def collect(course_dir, lab: str, statuses=None, formgrader_url: str = FORMGRADE
     from nbgrader.api import Gradebook, MissingEntry
 
     course = Path(course_dir).resolve()
-    statuses = _statuses(Path(statuses) if statuses else course / f"autograde-{lab}.csv")
+    if autograde_csv and not Path(autograde_csv).is_file():
+        raise ReportError(f"{autograde_csv} does not exist: give the CSV that autograde wrote "
+                          f"(--report), or leave it out to read autograde-{lab}.csv")
+    statuses = _statuses(Path(autograde_csv) if autograde_csv
+                         else course / f"autograde-{lab}.csv")
     if not (course / "gradebook.db").is_file():
         raise ReportError(f"no gradebook.db in {course}: release, collect and autograde "
                           f"{lab} first (python -m lab_utils autograde {lab})")
@@ -588,7 +592,7 @@ def render(data: ClassData) -> str:
             f"<body><main>{''.join(parts)}</main></body></html>\n")
 
 
-def write_class_report(course_dir, lab: str, statuses=None,
+def write_class_report(course_dir, lab: str, autograde_csv=None,
                        formgrader_url: str = FORMGRADER_URL) -> Path:
     """Write ``reports/<lab>/report.html`` and its CSV tables in the course folder.
 
@@ -598,7 +602,7 @@ def write_class_report(course_dir, lab: str, statuses=None,
         The course folder (with ``gradebook.db`` and ``autograded/``).
     lab : str
         The lab id.
-    statuses : path, optional
+    autograde_csv : path, optional
         The autograde status CSV (default ``autograde-<lab>.csv`` in the course folder).
     formgrader_url : str
         Base URL of the Jupyter server running the formgrader.
@@ -608,7 +612,7 @@ def write_class_report(course_dir, lab: str, statuses=None,
     Path
         The HTML page.
     """
-    data = collect(course_dir, lab, statuses, formgrader_url)
+    data = collect(course_dir, lab, autograde_csv, formgrader_url)
     folder = Path(course_dir).resolve() / "reports" / lab
     folder.mkdir(parents=True, exist_ok=True)
     data.students.to_csv(folder / "scores.csv", index=False)
