@@ -371,7 +371,8 @@ def score_histogram(scores, max_score: float) -> str:
     ax = fig.add_subplot()
     scores = np.asarray(scores, dtype=float)
     bins = np.linspace(0, max_score, min(max(int(np.ceil(max_score)), 1), 20) + 1)
-    ax.hist(scores, bins=bins, color="#4878a8", edgecolor="white")
+    counts, _, _ = ax.hist(scores, bins=bins, color="#4878a8", edgecolor="white")
+    ax.set_ylim(0, max(1.0, float(np.max(counts))) * 1.08)
     if scores.size:
         ax.axvline(scores.mean(), color="#222222", linestyle="--",
                    label=f"mean {scores.mean():.1f}")
