@@ -12,6 +12,7 @@ The instructor commands wrap nbgrader (run them in the course directory, the one
     python -m lab_utils autograde lab1_embeddings     # all submissions, one per core
     python -m lab_utils feedback lab1_embeddings      # feedback/<student>/<lab>/<lab>.html
     python -m lab_utils export grades.csv             # one row per student and lab
+    python -m lab_utils report lab1_embeddings        # reports/<lab>/report.html and CSVs
 
 Every error a user can cause ends the command with one line on stderr -- what went
 wrong, where, and what to do -- and a non-zero exit status (2 for a wrong command line or
@@ -152,6 +153,21 @@ def _export(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from lab_utils.instructor import classreport
+
+    course = _course(args)
+    lab = _lab(course, args.lab)
+    try:
+        page = classreport.write_class_report(
+            course, lab, autograde_csv=args.autograde_csv,
+            formgrader_url=args.formgrader_url or classreport.FORMGRADER_URL)
+    except classreport.ReportError as exc:
+        raise CliError(str(exc), status=1) from exc
+    print(f"{lab}: class report written to {page} (tables as CSV in {page.parent})")
+    return 0
+
+
 EXAMPLES = {
     "fetch": "example:\n  python -m lab_utils fetch --data-home /srv/course-data",
     "release": "example:\n  python -m lab_utils release lab1_embeddings",
@@ -161,6 +177,9 @@ EXAMPLES = {
                   "  python -m lab_utils autograde lab1_embeddings --student jdoe42"),
     "feedback": "example:\n  python -m lab_utils feedback lab1_embeddings",
     "export": "example:\n  python -m lab_utils export grades.csv",
+    "report": ("examples:\n  python -m lab_utils report lab1_embeddings\n"
+               "  python -m lab_utils report lab1_embeddings "
+               "--formgrader-url https://hub.example.org/user/teacher"),
 }
 
 
@@ -218,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = course(command("export", "export all grades to CSV"))
     p.add_argument("to", nargs="?", default="grades.csv")
     p.set_defaults(func=_export)
+    p = course(command("report", "write the class report of a graded lab (HTML and CSV)"))
+    p.add_argument("lab")
+    p.add_argument("--formgrader-url", default=None,
+                   help="base URL of the Jupyter server that runs the formgrader, for the "
+                        "page's links (default: http://localhost:8888)")
+    p.add_argument("--autograde-csv", help="autograde status CSV (default: "
+                                           "autograde-<lab>.csv in the course folder)")
+    p.set_defaults(func=_report)
     return parser
 
 
