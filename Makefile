@@ -16,7 +16,7 @@ help:
 	@echo "make check    lint and the unit tests only (~1 min): the edit-test loop"
 	@echo "make release  regenerate labs/ (student versions) from solutions/"
 	@echo "make bench    run every solution notebook, write benchmarks/results.json"
-	@echo "python -m lab_utils --help   instructor commands: release, collect, autograde, feedback, export"
+	@echo "python -m lab_utils --help   instructor commands: release, collect, autograde, report, feedback, export"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; run: make PYTHON=python3.11 ...")'

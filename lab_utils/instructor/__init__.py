@@ -8,6 +8,8 @@
 - :mod:`lab_utils.instructor.cases` -- each lab's realistic mistakes.
 - :mod:`lab_utils.instructor.simclass` -- simulated classes built from those cases, used by
   the tests and the benchmark.
+- :mod:`lab_utils.instructor.classreport` -- after grading, what the class understood: a
+  per-lab HTML page and CSV tables (``python -m lab_utils report LAB``).
 
 The student side -- what a lab notebook imports -- is the top level of :mod:`lab_utils`.
 """
