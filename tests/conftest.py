@@ -40,7 +40,8 @@ def released_course(tmp_path_factory, repo):
 # --- running the suite on two workers ------------------------------------------------
 # `make test` runs pytest-xdist with `-n 2 --dist loadgroup --no-loadscope-reorder`: the
 # slow modules (and each notebook nbval executes) are kept whole on one worker, since their
-# module-scoped fixtures grade a class or start a server once; the longest groups start
+# module-scoped fixtures grade a class or start a server once (a module that shares a
+# graded class with another names their common group in ``XDIST_GROUP``); the longest groups start
 # first, and the unit tests fill the gaps at the end.  Without xdist the marks do nothing
 # but the order is the same.
 
@@ -61,7 +62,7 @@ def _xdist_group(item) -> str | None:
         return f"nbval-{item.path.stem}"
     if item.get_closest_marker("slow") is None:
         return None
-    module = item.path.stem
+    module = getattr(item.module, "XDIST_GROUP", item.path.stem)
     by = getattr(item.module, "XDIST_GROUP_BY", None)
     if by and hasattr(item, "callspec") and by in item.callspec.params:
         return f"{module}-{item.callspec.params[by]}"

@@ -16,6 +16,7 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS
 from test_classreport import LAB, graded_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
+XDIST_GROUP = "classreport"  # the two report modules share one graded class
 
 LAPTOP = {"width": 1366, "height": 768}
 
