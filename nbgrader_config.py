@@ -53,6 +53,29 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
+# Google Colab: the labs' first cell installs the course package from this URL (pinned:
+# a wheel attached to a GitHub release, or "git+https://github.com/<org>/<repo>@v0.1.0").
+# Set it once; `make release` writes it into labs/ (see README, "Publishing for Colab").
+c.SetCoursePackage.url = (
+    "https://github.com/your-org/dl-labs/releases/download/v0.1.0/"
+    "lab_utils-0.1.0-py3-none-any.whl"
+)
+c.GenerateAssignment.preprocessors = [
+    "lab_utils.instructor.colab_release.SetCoursePackage",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Student versions carry no outputs; hidden tests are stripped.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
