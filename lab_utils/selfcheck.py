@@ -19,7 +19,9 @@ from the file (``path``, or the only ``lab*.ipynb`` in the working folder: save 
 from __future__ import annotations
 
 import copy
+import json
 import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +76,7 @@ def report(tests: list[TestResult], others: list[str], name: str, seconds: float
              f"with the short training budgets used when grading ({seconds:.0f} s)."]
     for t in tests:
         status = "PASS" if not t.error else "FAIL"
-        lines.append(f"  {status}  {t.grade_id} ({t.points:g} points)"
+        lines.append(f"  {status}  {t.grade_id} ({t.points:g} point{'' if t.points == 1 else 's'})"
                      + (f": {t.error[:300]}" if t.error else ""))
     passed = [t for t in tests if not t.error]
     lines.append(f"{len(passed)} of {len(tests)} visible tests pass "
@@ -127,7 +129,9 @@ def check_notebook(path=None, *, timeout: int | None = None, quiet: bool = False
     if os.environ.get(SELFCHECK_ENV) or os.environ.get(NBGRADER_EXECUTION_ENV):
         return None
     if path is None and in_colab():
-        nb, name, cwd = nbformat.from_dict(current_notebook()), "this notebook", Path.cwd()
+        # Colab sends the raw JSON (sources as lists of lines): read it as a file would be
+        nb = nbformat.reads(json.dumps(current_notebook()), as_version=4)
+        name, cwd = "this notebook", Path.cwd()
     else:
         file = _find_notebook(path)
         nb, name, cwd = nbformat.read(file, as_version=4), file.name, file.resolve().parent
@@ -140,7 +144,7 @@ def check_notebook(path=None, *, timeout: int | None = None, quiet: bool = False
                             allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
-    with client.setup_kernel(env=env):
+    with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):  # kernel start-up chatter
         for index, cell in enumerate(nb.cells):
             if cell.get("cell_type") == "code":
                 client.execute_cell(cell, index)
