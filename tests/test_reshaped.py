@@ -23,9 +23,11 @@ from lab_utils.instructor.nbgrader_ext import STDERR_NOTE, StderrIsNotFailure
 
 LAB = "lab1_embeddings"  # the fastest lab: the reshapings do not depend on the content
 OTHER_LAB = "lab2_regularization"
-#: Saved by editors that change only metadata: graded like the original for every lab
+#: Saved by editors that change only metadata: they reach nbgrader exactly as the original
+#: (perfect: full marks, untouched: 0, graded by tests/test_class.py) for every lab
 #: (test_saved_copies_are_graded_as_the_originals), so not run through a kernel again.
-METADATA_ONLY = {"vscode_saved", "old_client_4_4"}
+#: The Colab copy of the perfect submission is graded for real.
+METADATA_ONLY = {"vscode_saved", "old_client_4_4", "metadata_lost", "colab_untouched"}
 
 
 def _auto(scores):
@@ -73,10 +75,10 @@ def test_each_reshaped_submission_scores_as_the_student_meant(graded):
 
 
 @pytest.mark.slow
-def test_colab_saved_solution_full_marks_untouched_zero(graded):
+def test_colab_saved_solution_gets_full_marks(graded):
     full = _auto(graded["results"]["colab_saved"])
     assert all(v.score == v.max_score > 0 for v in full.values()), full
-    assert all(v.score == 0 for v in _auto(graded["results"]["colab_untouched"]).values())
+    assert graded["subs"]["colab_saved"].content.nbformat_minor == 0  # as Colab saves
 
 
 def _autograded(graded, student):
@@ -107,8 +109,6 @@ def test_what_was_reshaped_is_recorded(graded):
     text = "\n".join(notes)
     assert "merged cells" in text and "was moved" in text and "is missing" in text
     assert "recognised by the functions it defines" in text  # the answer merged upwards
-    notes = _autograded(graded, "metadata_lost").metadata["lab_utils"]["reshaped"]
-    assert any("no cell carries nbgrader metadata" in n for n in notes)
 
 
 @pytest.mark.slow
@@ -211,3 +211,13 @@ def test_stderr_of_a_passing_test_is_not_a_failure():
     partial = nbformat.v4.new_output("execute_result", data={"text/plain": "1.5"},
                                      execution_count=1)
     assert _grade(_test_cell([warning, partial])) == 1.5
+
+
+def test_cells_without_metadata_are_recognised(repo):
+    source, released = grading.read_lab(repo, LAB)
+    perfect = grading.perfect_submission(source, released)
+    realigner = reshape.Realigner(released)
+    out = realigner.realign(editors.without_metadata(perfect))
+    assert any("no cell carries nbgrader metadata" in n for n in realigner.notes)
+    assert [grading.grade_id(c) for c in out.cells] == [grading.grade_id(c) for c in perfect.cells]
+    assert [c.source for c in out.cells] == [c.source for c in perfect.cells]

@@ -202,7 +202,7 @@ def noisy(nb, answer_ids):
     return nb
 
 
-def _heavy_outputs(nb, megabytes: float = 2.0):
+def _heavy_outputs(nb, megabytes: float = 1.0):
     """Give every code cell that is not graded the outputs of a long, chatty session."""
     nb = copy.deepcopy(nb)
     line = "0.123456789 " * 8 + "\n"
