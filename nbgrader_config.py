@@ -23,15 +23,56 @@ c.Execute.timeout = cell_timeout()  # $LAB_UTILS_CELL_TIMEOUT, default 120
 c.Execute.kernel_name = "python3"
 c.Execute.interrupt_on_timeout = True
 
-# A student who deletes a test cell gets it back (and is graded on it).  A student who
-# duplicates a graded cell: the last copy is graded (nbgrader's rule), and the fixed
-# de-duplication below keeps that from crashing nbgrader 0.9.6.
+# Submissions as editors leave them (JupyterLab, VS Code, Colab, old clients): before
+# nbgrader overwrites and grades the cells, ReshapeSubmission realigns the notebook with
+# the released one -- deleted answer or test cells put back, split cells joined, merged
+# cells cut apart, moved cells put back in place, retyped cells retyped, cells without
+# metadata or ids recognised (see lab_utils/instructor/reshape.py and the README, "What is
+# graded or reported").  Of a duplicated graded cell the last copy is graded (nbgrader's
+# rule); the fixed de-duplication keeps that from crashing nbgrader 0.9.6.  Outputs the
+# student saved (megabytes, or a stale "test passed") are cleared first.
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
+    "lab_utils.instructor.reshape.ReshapeSubmission",
     "lab_utils.instructor.nbgrader_ext.DeduplicateIdsDropMetadata",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# A test cell fails by raising: what a correct answer writes to stderr while its test runs
+# (warnings, log records) no longer scores it 0; an error output still does.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "lab_utils.instructor.nbgrader_ext.StderrIsNotFailure",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Google Colab: the labs' first cell installs the course package from this URL (pinned:
+# a wheel attached to a GitHub release, or "git+https://github.com/<org>/<repo>@v0.1.0").
+# Set it once; `make release` writes it into labs/ (see README, "Publishing for Colab").
+c.SetCoursePackage.url = (
+    "https://github.com/your-org/dl-labs/releases/download/v0.1.0/"
+    "lab_utils-0.1.0-py3-none-any.whl"
+)
+c.GenerateAssignment.preprocessors = [
+    "lab_utils.instructor.colab_release.SetCoursePackage",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 

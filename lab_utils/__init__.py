@@ -10,6 +10,9 @@ Two rooms.  What a student's notebook imports, each module with one purpose:
 - :mod:`lab_utils.plots` -- plots shared by the labs.
 - :mod:`lab_utils.toydata` -- small offline datasets made on the fly (Lab 1).
 - :mod:`lab_utils.sampling` -- positive pairs for triplet training (Lab 4).
+- :mod:`lab_utils.colab` -- Google Colab: detection, data on Colab's disk.
+- :mod:`lab_utils.selfcheck` -- :func:`check_notebook`: does the notebook pass every
+  visible test from top to bottom? (nbgrader's Validate, also on Colab).
 - :mod:`lab_utils.config` -- the names of the environment variables the package reads.
 
 What an instructor or CI runs lives in :mod:`lab_utils.instructor` (nbgrader workflow,
@@ -19,8 +22,9 @@ Importing this package has no side effects: it writes nothing and does not impor
 TensorFlow.  Call :func:`lab_utils.setup.setup_notebook` first thing in a lab.
 """
 
+from lab_utils.selfcheck import check_notebook
 from lab_utils.setup import budget, is_grading, setup_notebook
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "budget", "is_grading", "setup_notebook"]
+__all__ = ["__version__", "budget", "check_notebook", "is_grading", "setup_notebook"]

@@ -10,6 +10,14 @@ from __future__ import annotations
 #: Folder that *contains* ``ml-100k/`` (beats the per-user cache, loses to ``data_home=``).
 DATA_DIR_ENV = "LAB_UTILS_DATA_DIR"
 
+#: URL of a course mirror of ``ml-100k.zip`` (e.g. for Colab, or a campus server), used
+#: instead of GroupLens; each extracted file is still checked against the pinned SHA-256.
+MOVIELENS_URL_ENV = "LAB_UTILS_MOVIELENS_URL"
+
+#: Set in the fresh kernel that ``lab_utils.check_notebook`` runs a notebook in, so that a
+#: ``check_notebook()`` call inside that notebook does not start another one.
+SELFCHECK_ENV = "LAB_UTILS_SELFCHECK"
+
 #: ``"1"``: run the labs with their short training budgets (as while grading).
 FAST_ENV = "LAB_UTILS_FAST"
 

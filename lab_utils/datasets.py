@@ -6,12 +6,15 @@ Where the data lives, first match wins:
 
 1. the ``data_home`` argument;
 2. the environment variable ``LAB_UTILS_DATA_DIR``;
-3. the per-user OS cache folder (``platformdirs.user_cache_dir("lab_utils")``).
+3. the per-user OS cache folder (``platformdirs.user_cache_dir("lab_utils")``);
+   on Google Colab, ``data/`` in the working folder (``/content/data``, see
+   :mod:`lab_utils.colab`).
 
 That folder holds ``ml-100k/``, the extracted official archive.  A folder that already
 holds a verified copy is only read, never written, so a read-only classroom folder
 works.  When the copy is missing, the official ``ml-100k.zip`` is downloaded from
-GroupLens with pooch (progress bar, temporary file, atomic move), its SHA-256 checked,
+GroupLens (or from the course's mirror, ``$LAB_UTILS_MOVIELENS_URL``) with pooch
+(progress bar, temporary file, atomic move), its SHA-256 checked,
 and extracted through a temporary folder that is renamed into place only once every
 file has been verified.  Nothing is written at import time.
 """
@@ -23,12 +26,12 @@ import os
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from lab_utils.config import DATA_DIR_ENV
+from lab_utils.config import DATA_DIR_ENV, MOVIELENS_URL_ENV
 
 #: Environment variable naming the data folder (the one that contains ``ml-100k/``).
 
@@ -222,7 +225,7 @@ def _download_and_extract(data_home: Path, archive: RemoteArchive) -> Path:
     try:
         zip_path = pooch.retrieve(
             archive.url,
-            known_hash=f"sha256:{archive.sha256}",
+            known_hash=f"sha256:{archive.sha256}" if archive.sha256 else None,
             fname=archive.filename,
             path=data_home,
             downloader=pooch.HTTPDownloader(progressbar=True, timeout=60),
@@ -264,6 +267,18 @@ def _download_and_extract(data_home: Path, archive: RemoteArchive) -> Path:
     return data_home / archive.folder
 
 
+def _mirrored(archive: RemoteArchive) -> RemoteArchive:
+    """The official archive, or the course's mirror named by ``$LAB_UTILS_MOVIELENS_URL``.
+
+    A mirror may serve a repacked zip: its own hash is not pinned, but every file it
+    extracts to is checked against the registry before it is used.
+    """
+    url = os.environ.get(MOVIELENS_URL_ENV)
+    if url and archive is MOVIELENS_100K:
+        return replace(archive, url=url, sha256="")
+    return archive
+
+
 def fetch_movielens_100k(
     data_home: str | os.PathLike | None = None,
     *,
@@ -295,6 +310,7 @@ def fetch_movielens_100k(
     ------
     DataNotFoundError, ChecksumError, LayoutError
     """
+    archive = _mirrored(archive)
     home = get_data_home(data_home)
     folder = home / archive.folder
     if folder.is_dir():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,8 +36,16 @@ class GradingError(RuntimeError):
         self.log = log
 
 
+_RAISED = re.compile(r"^(?:[\w]+\.)*(\w+(?:Error|Exception): .*)$")
+
+
 def _last_error(log: str) -> str:
+    """The exception nbgrader's traceback ends with (module path dropped), else the last
+    line that mentions an error."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
+    raised = [m.group(1) for m in map(_RAISED.match, lines) if m]
+    if raised:
+        return raised[-1][:300]
     errors = [line for line in lines if "ERROR" in line or "Error" in line]
     return (errors or lines or ["no output"])[-1][:300]
 
@@ -255,10 +264,11 @@ def _precheck(path: Path) -> str:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # JSON errors, schema errors, binary files
         return f"{path.name} is not a valid notebook ({type(exc).__name__}: {exc})"[:300]
-    if not any(is_solution(cell) for cell in nb.cells):
-        # nbgrader 0.9.6 cannot restore missing answer cells (KeyError in OverwriteCells)
-        return (f"{path.name} holds none of the lab's answer cells (an empty notebook, or "
-                f"another notebook saved under this name)")
+    if not nb.cells:
+        # Anything else goes to nbgrader: reshape.ReshapeSubmission restores deleted answer
+        # cells, recognises cells whose metadata an editor dropped, and reports a notebook
+        # that holds none of the lab's cells (another notebook saved under this name).
+        return f"{path.name} holds none of the lab's answer cells (an empty notebook)"
     return ""
 
 

@@ -10,13 +10,21 @@ hidden region from the source *and* drops every traceback line that quotes it.
 
 :class:`DeduplicateIdsDropMetadata` is used by ``nbgrader autograde`` so that a
 duplicated graded cell does not crash it (upstream: jupyter/nbgrader#1083).
+
+:class:`StderrIsNotFailure` is used by ``nbgrader autograde`` so that a correct answer
+that warns, logs or prints to stderr while its test runs keeps its points: a test cell
+fails by raising, and only an ``error`` output scores it 0.
+
+The realignment of reshaped submissions (deleted, split, merged, moved, retyped cells)
+lives in :mod:`lab_utils.instructor.reshape`.
 """
 
 from __future__ import annotations
 
 import re
 
-from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds
+from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # IPython quotes source lines as "---> 12 code" or "     12 code".
@@ -93,4 +101,41 @@ class DeduplicateIdsDropMetadata(DeduplicateIds):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if cell.get("metadata", {}).get("nbgrader") == {}:
             del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+#: Put before what a test cell wrote to stderr once it no longer counts as a failure.
+STDERR_NOTE = "[stderr, not counted as a failure: the test passed]\n"
+
+
+class StderrIsNotFailure(NbGraderPreprocessor):
+    """A test cell that did not raise keeps its points, whatever it wrote to stderr.
+
+    nbgrader 0.9.6 scores a test cell 0 as soon as one of its outputs is a ``stderr``
+    stream (``nbgrader.utils.determine_grade``), so a *correct* answer that issues a
+    warning, logs a record (Python's logging writes to stderr) or prints to
+    ``sys.stderr`` while its test runs lost every point.  The course's tests fail by
+    raising (:class:`lab_utils.checks.CheckError`, or any exception of the student's
+    code), which nbgrader records as an ``error`` output.  So, in autograded test cells
+    only, and only when the cell has no ``error`` output, each stderr stream becomes a
+    stdout stream headed by :data:`STDERR_NOTE` (kept in the graded notebook and the
+    feedback).  A cell that raised, timed out or lost its kernel keeps its ``error`` output
+    and still scores 0; answer cells and ordinary cells are left alone.
+
+    Placed in ``Autograde.autograde_preprocessors`` between ``Execute`` and
+    ``SaveAutoGrades``.  Upstream: nbgrader's stderr rule is ``determine_grade``; its own
+    remedy, ``IgnorePattern`` (jupyter/nbgrader#1904), deletes stderr outputs that match a
+    pattern known in advance, which a student's own warnings never are.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
+            return cell, resources
+        outputs = cell.get("outputs", [])
+        if any(o.get("output_type") == "error" for o in outputs):
+            return cell, resources
+        for output in outputs:
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["name"] = "stdout"
+                output["text"] = STDERR_NOTE + output.get("text", "")
         return cell, resources

@@ -11,6 +11,11 @@ and released notebooks and its cases in :mod:`lab_utils.instructor.cases`:
   exception in an extra first cell, an infinite loop, duplicated and deleted test cells,
   another kernel, an empty, corrupt or misnamed file): independent of the lab's content,
   graded end to end on one lab;
+- :func:`reshaped_class` -- submissions as editors leave them (cells split, merged,
+  moved, retyped or deleted; saved by Colab, VS Code or an nbformat 4.4 client; metadata
+  lost; megabytes of stale output; correct but noisy answers), built with
+  :mod:`lab_utils.instructor.editors`: graded end to end on one lab;
+- :func:`colab_pair` -- the perfect submission and the untouched lab as Colab saves them;
 - :func:`mistakes` -- every realistic mistake of the lab (at least one per answer cell);
   :func:`kernel_grades` grades them all in one kernel by re-running only the exercise's
   cells, and the tests check on one mistake per lab that nbgrader gives the same grade.
@@ -25,8 +30,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import determine_grade, is_grade, is_solution
 
-from lab_utils.instructor import grading
+from lab_utils.instructor import editors, grading
 from lab_utils.instructor.cases import CASES
+from lab_utils.instructor.editors import colab_saved
 
 
 @dataclass
@@ -144,6 +150,169 @@ def fault_class(source, released, lab: str) -> dict[str, Submission]:
     }
 
 
+def answer_cells(nb) -> list[str]:
+    """Grade ids of the autograded answer cells (code cells a student writes in)."""
+    return [grading.grade_id(c) for c in nb.cells if c.cell_type == "code" and is_solution(c)]
+
+
+def exercise_tests(nb, answer_id: str) -> list[str]:
+    """The autograded test cells of an answer cell: those before the next answer cell."""
+    tests, seen = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_solution(cell):
+            if seen:
+                break
+            seen = grading.grade_id(cell) == answer_id
+        elif seen and cell.cell_type == "code" and is_grade(cell):
+            tests.append(grading.grade_id(cell))
+    return tests
+
+
+#: Put before a "noisy" answer: its functions print, write to stderr, warn and log each
+#: time they run.
+NOISE = """
+import functools as _functools
+import logging as _logging
+import sys as _sys
+import warnings as _warnings
+
+
+def _noisy(function):
+    @_functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        print("calling", function.__name__)
+        print("debug:", function.__name__, file=_sys.stderr)
+        _warnings.warn(f"{function.__name__}: a warning from my own code", stacklevel=2)
+        _logging.getLogger("my_lab").warning("%s called", function.__name__)
+        return function(*args, **kwargs)
+    return wrapper
+"""
+
+
+def noisy(nb, answer_ids):
+    """Make the functions of some answer cells print, write to stderr, warn and log each
+    time they run (while their tests run too); what they return is unchanged."""
+    nb = copy.deepcopy(nb)
+    for answer_id in answer_ids:
+        cell = _cell(nb, answer_id)
+        names = [line[4:].split("(")[0] for line in cell.source.split("\n")
+                 if line.startswith("def ")]
+        cell.source = (NOISE.strip() + "\n\n\n" + cell.source + "\n\n\n"
+                       + "\n".join(f"{n} = _noisy({n})" for n in names))
+    return nb
+
+
+def _heavy_outputs(nb, megabytes: float = 1.0):
+    """Give every code cell that is not graded the outputs of a long, chatty session."""
+    nb = copy.deepcopy(nb)
+    line = "0.123456789 " * 8 + "\n"
+    text = line * int(megabytes * 1e6 / len(line))
+    image = "iVBORw0KGgo" + "A" * int(megabytes * 1e6)
+    for count, cell in enumerate(nb.cells, 1):
+        if cell.cell_type == "code" and not is_grade(cell):
+            cell.execution_count = count
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
+                            nbformat.v4.new_output("display_data",
+                                                   data={"image/png": image,
+                                                         "text/plain": "<Figure>"})]
+    return nb
+
+
+def _claims_success(nb, test_id: str):
+    """A stale output on a test cell: it passed once, before the answer was broken."""
+    nb = copy.deepcopy(nb)
+    cell = _cell(nb, test_id)
+    cell.execution_count = 42
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="All checks passed.\n")]
+    return nb
+
+
+def _merge_at(nb, grade_id: str, offset: int = 0):
+    return editors.merge_with_next(nb, editors.index_of(nb, grade_id) + offset)
+
+
+def reshaped_class(source, released, lab: str) -> dict[str, Submission]:
+    """Submissions as editors leave them, each graded as the student meant it.
+
+    Lab-independent (graded end to end on one lab); the lab needs at least four answer
+    cells.  Several reshapings share a notebook when they touch different exercises, so
+    that the expected grades still say which reshaping failed:
+
+    - ``lab_edits_a``: answer 1 split in two, a test of answer 2 split in two, answer 3
+      merged with its test cell, answer 4 turned into a Markdown cell: full marks;
+    - ``lab_edits_b``: a test of answer 1 turned into a raw cell, answer 2 moved below its
+      tests, answer 3 deleted (loses its tests only), answer 4 split with a cell of the
+      student's between the halves;
+    - ``merged_and_moved``: the last test of answer 1 merged with the cell below it,
+      answer 2 merged into the cell above it, answers 3 and 4 deleted (several: they lose
+      their tests), the last test cell moved to the end, and the student's own line typed
+      into the locked set-up cell (Colab ignores the lock), which answer 1 relies on;
+    - ``vscode_saved``, ``old_client_4_4``, ``metadata_lost``, ``colab_saved``: the
+      perfect submission saved by VS Code, by an nbformat 4.4 client (no cell ids, another
+      kernel), by an editor that drops cell metadata, and by Colab: full marks;
+    - ``colab_untouched``: the released lab saved by Colab: 0;
+    - ``noisy_correct``: every answer prints, writes to stderr, warns and logs while its
+      tests run: full marks;
+    - ``heavy_stale_output``: megabytes of saved outputs, and a wrong (and noisy) answer
+      whose test cell still shows a stale "All checks passed.": loses that exercise.
+    """
+    perfect = grading.perfect_submission(source, released)
+    answers = answer_cells(released)
+    if len(answers) < 4:
+        raise ValueError(f"{lab}: reshaped_class needs 4 answer cells, found {len(answers)}")
+    a1, a2, a3, a4 = answers[:4]
+    tests = {a: exercise_tests(released, a) for a in answers}
+    all_tests = autograded_tests(released)
+
+    nb = editors.split_cell(perfect, a1)
+    nb = editors.split_cell(nb, tests[a2][0])
+    nb = _merge_at(nb, a3)
+    lab_edits_a = editors.retype(nb, a4, "markdown")
+
+    nb = editors.retype(perfect, tests[a1][0], "raw")
+    nb = editors.move(nb, a2, len(tests[a2]))
+    nb = editors.delete(nb, a3)
+    own = nbformat.v4.new_code_cell("print('checking my answer so far')")
+    lab_edits_b = editors.split_cell(nb, a4, between=own)
+
+    setup = next(c for c in perfect.cells if c.cell_type == "code" and not is_grade(c)
+                 and c.metadata.get("nbgrader", {}).get("locked"))
+    nb = copy.deepcopy(perfect)
+    _cell(nb, grading.grade_id(setup)).source += "\n\nMY_SETUP_DONE = True  # my own line"
+    _cell(nb, a1).source = "assert MY_SETUP_DONE\n" + _cell(nb, a1).source
+    nb = _merge_at(nb, tests[a1][-1])
+    nb = _merge_at(nb, a2, -1)
+    nb = editors.delete(editors.delete(nb, a3), a4)
+    merged_and_moved = editors.move(nb, all_tests[-1])
+
+    compare = CASES[lab]["compare"]
+    wrong = mistakes(source, released, lab)[compare]
+    wrong_answer = CASES[lab]["wrong"][compare][0]
+    heavy = noisy(_heavy_outputs(wrong.content), [wrong_answer])
+    heavy = _claims_success(heavy, wrong.lost[0])
+
+    return {
+        "lab_edits_a": Submission(lab_edits_a, []),
+        "lab_edits_b": Submission(lab_edits_b, tests[a3]),
+        "merged_and_moved": Submission(merged_and_moved, tests[a3] + tests[a4]),
+        "vscode_saved": Submission(editors.vscode_saved(perfect), []),
+        "old_client_4_4": Submission(editors.old_client_saved(perfect), []),
+        "metadata_lost": Submission(editors.without_metadata(perfect), []),
+        **colab_pair(source, released),
+        "noisy_correct": Submission(noisy(perfect, answers), []),
+        "heavy_stale_output": Submission(heavy, wrong.lost),
+    }
+
+
+def colab_pair(source, released) -> dict[str, Submission]:
+    """The perfect submission (full marks) and the untouched lab (0) as Colab saves them."""
+    return {
+        "colab_saved": Submission(colab_saved(grading.perfect_submission(source, released)),
+                                  []),
+        "colab_untouched": Submission(colab_saved(released), autograded_tests(released)),
+    }
+
+
 def write_class(folder, lab: str, subs: dict[str, Submission]) -> Path:
     """Write a class as an instructor receives it: ``<folder>/<student>/<lab>.ipynb``."""
     folder = Path(folder)
@@ -242,5 +411,6 @@ def kernel_grades(source, perfect, subs: dict[str, Submission], cwd, timeout: in
     return baseline, results
 
 
-__all__ = ["Submission", "autograded_tests", "edit", "fault_class", "kernel_grades",
-           "lab_class", "mistakes", "write_class"]
+__all__ = ["Submission", "answer_cells", "autograded_tests", "colab_pair", "colab_saved", "edit",
+           "exercise_tests", "fault_class", "kernel_grades", "lab_class", "mistakes", "noisy",
+           "reshaped_class", "write_class"]
