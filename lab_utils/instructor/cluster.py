@@ -310,10 +310,12 @@ def record(course_dir, lab: str, result: TaskResult) -> None:
     scores 0 in the export as the report says.
     """
     from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
 
     course_dir = Path(course_dir)
     target = course_dir / "autograded" / result.student / lab
-    with Gradebook(db_url(course_dir)) as gb:
+    with Gradebook(db_url(course_dir)) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader 0.9.6's autoflush, harmless
         gb.update_or_create_student(result.student)
         if result.status != "graded":
             with contextlib.suppress(MissingEntry):
