@@ -251,6 +251,11 @@ def grade_submission(job: Job) -> TaskResult:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         config.CourseDirectory.root = str(course)
         config.CourseDirectory.db_url = db_url(course)
+        # the kernel's own log (not the notebook's output): its start-up warning about TCP
+        # would otherwise print once per submission under the progress bar
+        extra = list(config.Execute.extra_arguments) if "extra_arguments" in config.Execute \
+            else []
+        config.Execute.extra_arguments = [*extra, "--IPKernelApp.log_level=ERROR"]
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         with _KernelReaper(job.limit) as reaper, warnings.catch_warnings():
             # nbgrader 0.9.6's Gradebook trips SQLAlchemy autoflush warnings (harmless; an
