@@ -9,7 +9,7 @@ The instructor commands wrap nbgrader (run them in the course directory, the one
     python -m lab_utils release                       # labs/ from solutions/
     python -m lab_utils collect lab1_embeddings DIR   # DIR/<student>/lab1_embeddings.ipynb
     python -m lab_utils collect lab1_embeddings lms-download.zip
-    python -m lab_utils autograde lab1_embeddings     # all submissions, one per core
+    python -m lab_utils autograde lab1_embeddings     # new submissions, one per core
     python -m lab_utils feedback lab1_embeddings      # feedback/<student>/<lab>/<lab>.html
     python -m lab_utils export grades.csv             # one row per student and lab
     python -m lab_utils report lab1_embeddings        # reports/<lab>/report.html and CSVs
@@ -29,6 +29,7 @@ from pathlib import Path
 
 from lab_utils import datasets
 from lab_utils.config import DATA_DIR_ENV
+from lab_utils.instructor.cluster import DEFAULT_LIMIT
 
 
 class CliError(Exception):
@@ -118,14 +119,41 @@ def _autograde(args) -> int:
     if not students:
         raise CliError(f"no submissions of {lab} in {course}/submitted: import them first "
                        f"with `python -m lab_utils collect {lab} <folder or zip>`", status=1)
+    if args.scheduler_file and not Path(args.scheduler_file).is_file():
+        raise CliError(f"scheduler file {args.scheduler_file} does not exist: start the "
+                       f"cluster first (see README, 'Grading on a cluster') or drop "
+                       f"--scheduler-file to grade on this machine")
+    if args.timeout is not None and args.timeout <= 0:
+        raise CliError(f"--timeout must be a positive number of seconds, not {args.timeout}")
     start = time.perf_counter()
-    outcomes = grading.autograde_class(course, lab, students, jobs=args.jobs)
+    try:
+        outcomes = grading.autograde_class(
+            course, lab, students, jobs=args.jobs, scheduler=args.scheduler,
+            scheduler_file=args.scheduler_file, limit=args.timeout, force=args.force,
+            progress=True)
+    except KeyboardInterrupt:
+        from lab_utils.instructor.cluster import recorded
+
+        done = len(recorded(course, lab) & set(students))
+        raise CliError(f"interrupted: {done} of {len(students)} submissions of {lab} are "
+                       f"graded and recorded; run the same command again to grade the "
+                       f"rest", status=130) from None
+    except OSError as exc:
+        if not (args.scheduler or args.scheduler_file):
+            raise
+        raise CliError(f"cannot reach the Dask scheduler {args.scheduler or args.scheduler_file}"
+                       f": {exc}; check the address, or drop --scheduler to grade on this "
+                       f"machine", status=1) from exc
     report = grading.write_report(outcomes, args.report or course / f"autograde-{lab}.csv")
-    errors = [o for o in outcomes.values() if o.status != "graded"]
+    skipped = [o for o in outcomes.values() if o.status == "skipped"]
+    errors = [o for o in outcomes.values() if o.status not in ("graded", "skipped")]
     for o in errors:
         print(f"  {o.student}: {o.message}")
-    print(f"{lab}: graded {len(outcomes) - len(errors)} of {len(outcomes)} submissions "
-          f"in {time.perf_counter() - start:.0f} s; {len(errors)} reported (see {report})")
+    graded = len(outcomes) - len(errors) - len(skipped)
+    print(f"{lab}: graded {graded} of {len(outcomes)} submissions in "
+          f"{time.perf_counter() - start:.0f} s; "
+          + (f"{len(skipped)} already graded (--force to regrade); " if skipped else "")
+          + f"{len(errors)} reported (see {report})")
     return 1 if errors else 0
 
 
@@ -174,7 +202,9 @@ EXAMPLES = {
     "collect": ("examples:\n  python -m lab_utils collect lab1_embeddings incoming/\n"
                 "  python -m lab_utils collect lab1_embeddings lms-download.zip"),
     "autograde": ("examples:\n  python -m lab_utils autograde lab1_embeddings\n"
-                  "  python -m lab_utils autograde lab1_embeddings --student jdoe42"),
+                  "  python -m lab_utils autograde lab1_embeddings --student jdoe42 --force\n"
+                  "  python -m lab_utils autograde lab1_embeddings --scheduler-file "
+                  "~/scheduler.json"),
     "feedback": "example:\n  python -m lab_utils feedback lab1_embeddings",
     "export": "example:\n  python -m lab_utils export grades.csv",
     "report": ("examples:\n  python -m lab_utils report lab1_embeddings\n"
@@ -227,7 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = course(command("autograde", "autograde all submissions of a lab"))
     p.add_argument("lab")
     p.add_argument("--student", action="append", help="only these students (repeatable)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel graders (default: cores)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes of the local cluster (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a running Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                        "(default: a local cluster)")
+    p.add_argument("--scheduler-file", metavar="FILE",
+                   help="grade on the running Dask cluster described by this JSON file")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="wall-clock limit per submission; past it, it scores 0 and is "
+                        f"reported (default: {DEFAULT_LIMIT:g})")
+    p.add_argument("--force", action="store_true",
+                   help="regrade submissions already autograded (default: skip them)")
     p.add_argument("--report", help="CSV of statuses (default: autograde-<lab>.csv in the "
                                     "course folder)")
     p.set_defaults(func=_autograde)

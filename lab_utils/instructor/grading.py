@@ -3,7 +3,9 @@
 A *course directory* holds ``nbgrader_config.py``, ``solutions/<lab>/<lab>.ipynb``
 (sources), ``labs/`` (released student versions), ``submitted/<student>/<lab>/``,
 ``autograded/``, ``feedback/`` and ``gradebook.db``.  Every function here runs nbgrader
-itself (as a subprocess, with the same Python) rather than re-implementing it.
+itself rather than re-implementing it: as a subprocess with the same Python, or -- to
+autograde a class -- in Dask workers, one task per submission
+(:mod:`lab_utils.instructor.cluster`).
 
 Used by ``python -m lab_utils`` (release, collect, autograde, feedback, export), by the
 simulated-class tests of every lab and by the benchmark.
@@ -11,6 +13,7 @@ simulated-class tests of every lab and by the benchmark.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import re
@@ -75,7 +78,9 @@ def run_nbgrader(course_dir, *args, check: bool = True) -> subprocess.CompletedP
 
 def _db_url(course_dir) -> str:
     """The gradebook of a course directory (as set in nbgrader_config.py)."""
-    return "sqlite:///" + str(Path(course_dir).resolve() / "gradebook.db")
+    from lab_utils.instructor.cluster import db_url
+
+    return db_url(course_dir)
 
 
 def list_labs(course_dir) -> list[str]:
@@ -272,47 +277,67 @@ def _precheck(path: Path) -> str:
     return ""
 
 
-def _grade_one(course_dir, lab: str, student: str) -> GradingOutcome:
-    import time
+def autograde_class(course_dir, lab: str, students=None, jobs: int | None = None, *,
+                    scheduler: str | None = None, scheduler_file: str | None = None,
+                    limit: float | None = None, force: bool = True, progress: bool = False,
+                    client=None, on_record=None) -> dict[str, GradingOutcome]:
+    """Autograde every submission of ``lab`` on dask.distributed, one task per submission.
 
-    start = time.perf_counter()
-    path = Path(course_dir) / "submitted" / student / lab / f"{lab}.ipynb"
-    problem = _precheck(path)
-    if problem:
-        return GradingOutcome(student, "error", 0.0, problem)
-    for _attempt in range(3):  # parallel writers may briefly lock the SQLite gradebook
-        proc = run_nbgrader(course_dir, "autograde", lab, "--student", student, "--force",
-                            check=False)
-        log = proc.stdout + proc.stderr
-        if proc.returncode == 0 or "database is locked" not in log:
-            break
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        return GradingOutcome(student, "error", seconds, f"nbgrader: {_last_error(log)}")
-    return GradingOutcome(student, "graded", seconds)
+    Each submission is graded in a temporary course of its own on a Dask worker, and this
+    process alone writes the gradebook (:mod:`lab_utils.instructor.cluster`): one broken
+    or endless submission never stops the others, and grades equal a sequential
+    ``nbgrader autograde``.  The cluster is a new ``LocalCluster`` of ``jobs`` worker
+    processes (default: one per core), or the running one at ``scheduler`` (an address)
+    or ``scheduler_file``, or ``client``'s.  A file that is not a notebook of the lab is
+    reported without being sent to a worker.
 
-
-def autograde_class(course_dir, lab: str, students=None, jobs: int | None = None):
-    """Autograde every submission of ``lab``, ``jobs`` at a time (default: one per core).
-
-    Each submission is graded by its own ``nbgrader autograde --student`` process, so
-    one broken submission never stops the others.  Grades equal a sequential run.
+    Parameters
+    ----------
+    limit
+        Wall-clock seconds one submission may take (default
+        :data:`cluster.DEFAULT_LIMIT`); past it, its kernel is killed and it scores 0.
+    force
+        Regrade submissions already recorded (the default); else they are skipped and
+        reported with status ``"skipped"``.
+    progress
+        Show a progress bar on stderr (the CLI does).
+    on_record
+        Called with each task's result once it is recorded (tests).
 
     Returns
     -------
     dict
-        Student id -> :class:`GradingOutcome`.
+        Student id -> :class:`GradingOutcome` (status ``"graded"``, ``"skipped"``,
+        ``"timeout"`` or ``"error"``), in the order of ``students``.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from lab_utils.instructor import cluster
 
     course_dir = Path(course_dir)
     if students is None:
         students = sorted(p.parent.name for p in (course_dir / "submitted").glob(f"*/{lab}"))
+    students = list(students)
     add_students(course_dir, students)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        outcomes = list(pool.map(lambda s: _grade_one(course_dir, lab, s), students))
-    return {o.student: o for o in outcomes}
+    outcomes, to_grade = {}, []
+    done = set() if force else cluster.recorded(course_dir, lab)
+    for student in students:
+        problem = _precheck(course_dir / "submitted" / student / lab / f"{lab}.ipynb")
+        if student in done:
+            outcomes[student] = GradingOutcome(student, "skipped", 0.0,
+                                               "already autograded (--force to regrade)")
+        elif problem:
+            cluster.record(course_dir, lab, cluster.TaskResult(student, "error", 0.0, problem))
+            outcomes[student] = GradingOutcome(student, "error", 0.0, problem)
+        else:
+            to_grade.append(student)
+    limit = cluster.DEFAULT_LIMIT if limit is None else limit
+    if to_grade:
+        with (contextlib.nullcontext(client) if client is not None else
+              cluster.connect(jobs, scheduler, scheduler_file)) as active:
+            results = cluster.grade_class(course_dir, lab, to_grade, active, limit=limit,
+                                          progress=progress, on_record=on_record)
+        for student, r in results.items():
+            outcomes[student] = GradingOutcome(student, r.status, r.seconds, r.message)
+    return {s: outcomes[s] for s in students}
 
 
 def export_grades(course_dir, path) -> Path:

@@ -1,0 +1,292 @@
+"""Grading a class on dask.distributed survives its faults (lab1_embeddings, 2 workers).
+
+One class -- the perfect submission, the lab's ``compare`` mistake and a submission that
+never finishes -- is graded on a LocalCluster of 2 worker processes while one worker is
+killed in the middle of grading.  The same submissions are graded by a plain sequential
+``nbgrader autograde`` (the reference, cell by cell), then regraded; and a class of two
+(a twin of the perfect submission and the mistake) goes through the CLI, interrupted
+half-way by Ctrl-C, then run again.  See
+:mod:`lab_utils.instructor.cluster`.
+"""
+
+import copy
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+
+import nbformat
+import psutil
+import pytest
+
+from lab_utils.config import DATA_DIR_ENV
+from lab_utils.instructor import cli, cluster, grading
+from lab_utils.instructor.cases import CASES
+
+LAB = "lab1_embeddings"
+# s per submission: a graded lab1 notebook takes 11-30 s on 2 cores shared with other work;
+# the endless submission is graded first, and sleeps (no CPU) beside the others
+LIMIT = 45
+COMPARE = CASES[LAB]["compare"]
+
+
+# --- fast: no notebook is executed -----------------------------------------------------
+
+
+def test_cluster_pins_are_in_dev(repo):
+    """The tests need the cluster extra: `make test` installs `.[dev]` only."""
+    extras = tomllib.loads((repo / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    assert set(extras["cluster"]) <= set(extras["dev"])
+    for name in ("slurm", "kubernetes"):
+        assert set(extras["cluster"]) <= set(extras[name]), name
+        assert all("==" in dep for dep in extras[name]), name
+
+
+def test_trimmed_gradebook_keeps_the_lab_and_drops_the_class(template, tmp_path):
+    from nbgrader.api import Gradebook
+
+    released_course = shutil.copytree(template, tmp_path / "course")
+    grading.add_students(released_course, ["alice", "bob"])
+    path = tmp_path / "trimmed" / "gradebook.db"
+    path.parent.mkdir()
+    path.write_bytes(cluster.trimmed_gradebook(released_course / "gradebook.db"))
+    with Gradebook(cluster.db_url(path.parent)) as gb, \
+            Gradebook(cluster.db_url(released_course)) as full:
+        assert gb.students == [] and {s.id for s in full.students} >= {"alice", "bob"}
+        lab, original = gb.find_assignment(LAB), full.find_assignment(LAB)
+        assert [nb.name for nb in lab.notebooks] == [nb.name for nb in original.notebooks]
+        assert ({c.name: c.checksum for c in lab.notebooks[0].source_cells}
+                == {c.name: c.checksum for c in original.notebooks[0].source_cells})
+        assert lab.max_score == original.max_score > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scheduler-file", "nowhere.json"], "scheduler file nowhere.json does not exist"),
+    (["--timeout", "0"], "--timeout must be a positive number"),
+])
+def test_cli_option_errors_are_one_line(template, tmp_path, capsys, args, message):
+    released_course = shutil.copytree(template, tmp_path / "course")
+    grading.submit(released_course, "alice", LAB, released_course / "labs" / LAB / f"{LAB}.ipynb")
+    status = cli.main(["autograde", LAB, "--course-dir", str(released_course), *args])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+# --- the class, graded on a LocalCluster while faults happen -----------------------------
+
+
+@pytest.fixture(scope="module")
+def data_env(movielens_home):
+    """The workers inherit the environment: MovieLens for the grading kernels."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv(DATA_DIR_ENV, str(movielens_home))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def template(repo, tmp_path_factory):
+    """A released course with lab1 (copied for every run: release once)."""
+    return grading.new_course(tmp_path_factory.mktemp("template"), repo, [LAB])
+
+
+@pytest.fixture(scope="module")
+def klass(template):
+    source, released = grading.read_lab(template, LAB)
+    perfect = grading.perfect_submission(source, released)
+    sleeper = copy.deepcopy(perfect)
+    sleeper.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(10**6)"))
+    from lab_utils.instructor import simclass
+
+    return {"perfect": perfect, COMPARE: simclass.mistakes(source, released, LAB)[COMPARE].content,
+            "twin": copy.deepcopy(perfect), "sleeper": sleeper}
+
+
+def _course(template, tmp_path_factory, name, klass, students):
+    course = tmp_path_factory.mktemp(name) / "course"
+    shutil.copytree(template, course)
+    for student in students:
+        grading.submit(course, student, LAB, klass[student])
+    return course
+
+
+def _grades(course, student):
+    """Per-cell (auto score, needs manual grade) and auto comments of one submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(cluster.db_url(course)) as gb:
+        nb = gb.find_submission(LAB, student).notebooks[0]
+        return ({g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
+                {c.name: c.auto_comment for c in nb.comments})
+
+
+def _rows(course):
+    """Rows per student in the gradebook's submission and grade tables."""
+    with sqlite3.connect(course / "gradebook.db") as db:
+        subs = dict(db.execute("SELECT student_id, COUNT(*) FROM submitted_assignment "
+                               "GROUP BY student_id"))
+        grades = dict(db.execute(
+            "SELECT sa.student_id, COUNT(*) FROM grade g JOIN submitted_notebook sn ON "
+            "g.notebook_id = sn.id JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+            "GROUP BY sa.student_id"))
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    return subs, grades
+
+
+@pytest.fixture(scope="module")
+def client(data_env):
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as lc, Client(lc) as c:
+        yield c
+
+
+def _kill_a_grading_worker(client, victims, killed, stop):
+    """Once a task of one of ``victims`` has run 4 s on a worker, SIGKILL that worker
+    (and, to leave the machine clean, the kernel it orphans)."""
+    pids = client.run(os.getpid)
+    seen = {}
+    while not stop.is_set():
+        for address, keys in client.processing().items():
+            for key in keys:
+                student = next((s for s in victims if f"-{s}-" in str(key)), None)
+                if student is None:
+                    continue
+                if time.monotonic() - seen.setdefault(key, time.monotonic()) >= 4:
+                    worker = psutil.Process(pids[address])
+                    orphans = worker.children(recursive=True)
+                    worker.kill()
+                    for proc in orphans:
+                        proc.kill()
+                    killed.update(student=student, pid=pids[address])
+                    return
+        stop.wait(0.5)
+
+
+@pytest.fixture(scope="module")
+def faulty_run(client, template, tmp_path_factory, klass):
+    students = ["sleeper", "perfect", COMPARE]
+    course = _course(template, tmp_path_factory, "faulty", klass, students)
+    killed, stop, records = {}, threading.Event(), []
+    killer = threading.Thread(target=_kill_a_grading_worker,
+                              args=(client, ["perfect", COMPARE], killed, stop))
+    killer.start()
+    try:
+        start = time.perf_counter()
+        outcomes = grading.autograde_class(course, LAB, students, client=client, limit=LIMIT,
+                                           on_record=records.append)
+        seconds = time.perf_counter() - start
+    finally:
+        stop.set()
+        killer.join()
+    leftovers = client.run(lambda: [p.pid for p in psutil.Process().children(recursive=True)])
+    return {"course": course, "outcomes": outcomes, "killed": killed, "records": records,
+            "seconds": seconds, "leftovers": leftovers}
+
+
+@pytest.mark.slow
+def test_a_killed_worker_s_submission_is_graded_once_elsewhere(faulty_run):
+    killed, records = faulty_run["killed"], faulty_run["records"]
+    assert killed, "no worker was killed while grading (the test did not exercise the fault)"
+    assert sorted(r.student for r in records) == sorted(faulty_run["outcomes"])  # once each
+    regraded = next(r for r in records if r.student == killed["student"])
+    assert regraded.status == "graded"
+    assert not regraded.worker.endswith(f":{killed['pid']}")
+    subs, grades = _rows(faulty_run["course"])
+    graded = [s for s, o in faulty_run["outcomes"].items() if o.status == "graded"]
+    assert {s: subs.get(s) for s in graded} == {s: 1 for s in graded}
+    assert len(set(grades[s] for s in graded)) == 1  # one grade row per graded cell, no more
+
+
+@pytest.mark.slow
+def test_a_submission_that_never_finishes_is_cut_reported_and_scores_zero(faulty_run):
+    outcomes = faulty_run["outcomes"]
+    assert outcomes["sleeper"].status == "timeout"
+    assert f"limit of {LIMIT} s" in outcomes["sleeper"].message
+    assert LIMIT <= outcomes["sleeper"].seconds < LIMIT + 15
+    assert {s: o.status for s, o in outcomes.items() if s != "sleeper"} == {
+        "perfect": "graded", COMPARE: "graded"}
+    assert "sleeper" not in _rows(faulty_run["course"])[0]  # no submission: 0 in the export
+    assert not (faulty_run["course"] / "autograded" / "sleeper").exists()
+    # the kernel was killed, not abandoned: no worker has a child process left
+    assert faulty_run["leftovers"] and all(v == [] for v in faulty_run["leftovers"].values())
+
+
+@pytest.mark.slow
+def test_cluster_grades_equal_a_sequential_nbgrader_autograde(faulty_run, template,
+                                                              tmp_path_factory, klass, data_env):
+    course = _course(template, tmp_path_factory, "sequential", klass, ["perfect", COMPARE])
+    grading.autograde(course, LAB)  # one `nbgrader autograde`, one submission after another
+    for student in ("perfect", COMPARE):
+        assert _grades(faulty_run["course"], student) == _grades(course, student), student
+        cells = [nbformat.read(c / "autograded" / student / LAB / f"{LAB}.ipynb", as_version=4)
+                 for c in (faulty_run["course"], course)]
+        assert [c.source for c in cells[0].cells] == [c.source for c in cells[1].cells]
+    scores = _grades(course, COMPARE)[0]
+    assert {k for k, (v, _) in scores.items() if v == 0 and k.startswith("test_")}
+
+
+@pytest.mark.slow
+def test_grading_twice_gives_identical_grades_in_one_row(faulty_run, client):
+    course = faulty_run["course"]
+    before = _grades(course, COMPARE)
+    outcomes = grading.autograde_class(course, LAB, [COMPARE, "perfect"], client=client,
+                                       limit=LIMIT, force=False)
+    assert {s: o.status for s, o in outcomes.items()} == {COMPARE: "skipped",
+                                                           "perfect": "skipped"}
+    outcomes = grading.autograde_class(course, LAB, [COMPARE], client=client, limit=LIMIT)
+    assert outcomes[COMPARE].status == "graded"
+    assert _grades(course, COMPARE) == before
+    subs, grades = _rows(course)
+    assert subs[COMPARE] == 1 and grades[COMPARE] == grades["perfect"]
+
+
+# --- the CLI interrupted by Ctrl-C, then run again ---------------------------------------
+
+
+def _cli(course, *args):
+    return subprocess.Popen([sys.executable, "-m", "lab_utils", "autograde", LAB,
+                             "--course-dir", str(course), *args], env=grading._env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_grades_written_and_a_rerun_grades_the_rest(
+        faulty_run, template, tmp_path_factory, klass, data_env):
+    students = ["twin", COMPARE]  # one worker: the second is in flight when the first is done
+    course = _course(template, tmp_path_factory, "interrupted", klass, students)
+    proc = _cli(course, "--jobs", "1")
+    deadline = time.monotonic() + 240
+    while not cluster.recorded(course, LAB) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "interrupted:" in err and "run the same command again" in err
+    done = cluster.recorded(course, LAB)
+    assert done and done < set(students)  # half-way
+    clean = {"twin": _grades(faulty_run["course"], "perfect"),
+             COMPARE: _grades(faulty_run["course"], COMPARE)}
+    for student in done:  # intact, and equal to the clean run's
+        assert _grades(course, student) == clean[student], student
+
+    proc = _cli(course, "--jobs", "2", "--report", str(course / "again.csv"))
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    report = (course / "again.csv").read_text()
+    for student in students:
+        status = "skipped" if student in done else "graded"
+        assert f"{student},{status}," in report, report
+    assert f"{len(done)} already graded" in out
+    for student in students:
+        assert _grades(course, student) == clean[student], student
+    subs, _ = _rows(course)
+    assert subs == {s: 1 for s in students}
