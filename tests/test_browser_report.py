@@ -1,7 +1,7 @@
 """The class report page in a browser: headless Chromium opens ``reports/<lab>/report.html``.
 
-The page is the report of the simulated Lab 1 class of ``tests/test_classreport.py``
-(graded once per session: :func:`test_classreport.graded_class`).  Checked: the page
+The page is the report of the simulated Lab 1 class of ``tests/test_class.py`` (graded
+once per test process: :func:`test_classreport.graded_class`).  Checked: the page
 renders offline from its single file, both plots are decoded images, the tables are there,
 and it fits a laptop screen without sideways scrolling.  A screenshot of the whole page is
 saved as ``test-artifacts/report-<lab>.png``.
@@ -16,14 +16,14 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS
 from test_classreport import LAB, graded_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-XDIST_GROUP = "classreport"  # the two report modules share one graded class
+XDIST_GROUP = "test_class-lab1_embeddings"  # reports on test_class's graded Lab 1 class
 
 LAPTOP = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict:
-    return graded_class(tmp_path_factory.getbasetemp() / "classreport")
+def graded(repo, tmp_path_factory, movielens_home) -> dict:
+    return graded_class(repo, tmp_path_factory, movielens_home)
 
 
 def test_report_renders_with_its_plots(graded, repo):

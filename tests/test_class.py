@@ -41,9 +41,14 @@ def _cli(course, *args, status=0, env=None):
     return proc.stdout
 
 
-@pytest.fixture(scope="module", params=sorted(CASES))
-def graded(request, repo, tmp_path_factory, movielens_home):
-    lab = request.param
+_GRADED: dict[str, dict] = {}
+
+
+def grade_lab(lab, repo, tmp_path_factory, movielens_home) -> dict:
+    """The lab's class, collected, autograded (CLI), given feedback and exported; graded
+    once per test process (``tests/test_classreport.py`` reports on the Lab 1 class)."""
+    if lab in _GRADED:
+        return _GRADED[lab]
     if lab not in grading.list_labs(repo):
         pytest.fail(f"{lab} has class cases but no source notebook")
     course = grading.new_course(tmp_path_factory.mktemp(lab), repo, [lab])
@@ -65,9 +70,15 @@ def graded(request, repo, tmp_path_factory, movielens_home):
                if r["status"] == "graded"}
     _cli(course, "feedback", lab, env=env)
     _cli(course, "export", str(course / "grades.csv"), env=env)
-    return {"lab": lab, "course": course, "source": source, "released": released,
-            "subs": subs, "report": report, "results": results, "collect_log": out,
-            "autograde_log": log}
+    _GRADED[lab] = {"lab": lab, "course": course, "source": source, "released": released,
+                    "subs": subs, "report": report, "results": results, "collect_log": out,
+                    "autograde_log": log}
+    return _GRADED[lab]
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def graded(request, repo, tmp_path_factory, movielens_home):
+    return grade_lab(request.param, repo, tmp_path_factory, movielens_home)
 
 
 @pytest.fixture(scope="module")

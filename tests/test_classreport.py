@@ -12,7 +12,6 @@ submission loses.
 
 import contextlib
 import csv
-import functools
 import io
 import re
 import subprocess
@@ -27,7 +26,7 @@ from lab_utils.instructor import classreport, cli, grading, simclass
 from lab_utils.instructor.cases import CASES
 
 LAB = "lab1_embeddings"
-XDIST_GROUP = "classreport"  # the two report modules share one graded class
+XDIST_GROUP = "test_class-lab1_embeddings"  # reports on test_class's graded Lab 1 class
 REPO = Path(__file__).resolve().parents[1]
 HUB = "https://hub.example.org/user/teacher"
 TABLES = ("scores", "exercises", "failures", "manual")
@@ -154,44 +153,33 @@ def _main(course, *args) -> tuple[int, str]:
     return status, stderr.getvalue()
 
 
-def the_class(source, released) -> dict[str, simclass.Submission]:
-    """Perfect, untouched, two different mistakes (one made twice), a corrupt file."""
-    wrong = simclass.mistakes(source, released, LAB)
-    subs = simclass.lab_class(source, released, LAB)  # perfect, untouched, compare mistake
-    subs["wrong_one_hot"] = wrong["wrong_one_hot"]
-    subs["wrong_one_hot_again"] = wrong["wrong_one_hot"]
-    subs["corrupt_file"] = simclass.fault_class(source, released, LAB)["corrupt_file"]
-    return subs
-
-
-@functools.cache
-def graded_class(root: Path) -> dict:
-    """A simulated class of Lab 1, graded once per test session and reported by the CLI.
-
-    Also used by ``tests/test_browser_report.py`` (same ``root``: the same class).
+def graded_class(repo, tmp_path_factory, movielens_home) -> dict:
+    """The simulated Lab 1 class of ``tests/test_class.py`` (graded once per test process:
+    the perfect submission, the untouched lab, a realistic mistake and the lab-independent
+    faults), reported by the CLI.  Also used by ``tests/test_browser_report.py``.
     """
-    course = grading.new_course(root / "course", REPO, [LAB])
-    before = _main(course, "report", LAB)  # released, nothing graded yet
-    source, released = grading.read_lab(course, LAB)
-    subs = the_class(source, released)
-    collected = simclass.write_class(root / "collected", LAB, subs)
-    grading.import_submissions(course, LAB, collected)
-    outcomes = grading.autograde_class(course, LAB, list(subs), jobs=2)
-    grading.write_report(outcomes, course / f"autograde-{LAB}.csv")
-    after = _cli(course, "report", LAB, "--formgrader-url", HUB)
-    folder = course / "reports" / LAB
-    tables = {}
-    for name in TABLES:
-        with open(folder / f"{name}.csv", newline="", encoding="utf-8") as fh:
-            tables[name] = list(csv.DictReader(fh))
-    return {"course": course, "subs": subs, "before": before, "after": after,
-            "page": folder / "report.html", "tables": tables,
-            "max": {k: v.max_score for k, v in grading.scores(course, LAB, "perfect").items()}}
+    from test_class import FAULT_LAB, grade_lab
+
+    assert FAULT_LAB == LAB
+    graded = grade_lab(LAB, repo, tmp_path_factory, movielens_home)
+    course = graded["course"]
+    if "after" not in graded:
+        graded["after"] = _cli(course, "report", LAB, "--formgrader-url", HUB,
+                               "--autograde-csv", str(course / "report.csv"))
+        folder = course / "reports" / LAB
+        graded["page"] = folder / "report.html"
+        graded["tables"] = {}
+        for name in TABLES:
+            with open(folder / f"{name}.csv", newline="", encoding="utf-8") as fh:
+                graded["tables"][name] = list(csv.DictReader(fh))
+        graded["max"] = {k: v.max_score for k, v in
+                         grading.scores(course, LAB, "perfect").items()}
+    return graded
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return graded_class(tmp_path_factory.getbasetemp() / "classreport")
+def graded(repo, tmp_path_factory, movielens_home):
+    return graded_class(repo, tmp_path_factory, movielens_home)
 
 
 slow = pytest.mark.slow
@@ -208,8 +196,9 @@ def test_the_report_command_writes_the_page_and_tables(graded):
 
 
 @slow
-def test_a_lab_not_graded_yet_is_one_line_and_status_1(graded):
-    status, stderr = graded["before"]
+def test_a_lab_not_graded_yet_is_one_line_and_status_1(repo, tmp_path):
+    course = grading.new_course(tmp_path / "course", repo, [LAB])  # released, nothing graded
+    status, stderr = _main(course, "report", LAB)
     assert status == 1 and stderr.count("\n") == 1, stderr
     assert f"no graded submission of {LAB}" in stderr
     assert f"python -m lab_utils autograde {LAB}" in stderr
@@ -232,8 +221,12 @@ def test_scores_table_lists_graded_and_reported_submissions(graded):
     written = {k for k in graded["max"] if k.startswith("written")}
     for student, sub in subs.items():
         row = rows[student]
+        if sub.lost is None and isinstance(sub.content, tuple):  # misnamed: never collected
+            assert row["status"] == "no submission", student
+            continue
         if sub.lost is None:
-            assert row["status"] == "not graded" and "not a valid notebook" in row["message"]
+            assert row["status"] == "not graded", student
+            assert row["message"] == graded["report"][student]["message"], student
             continue
         assert row["status"] == "graded"
         # autograded points kept; written answers count 0 until graded by hand
@@ -263,7 +256,8 @@ def test_exercise_table_counts_full_partial_and_no_credit_from_the_cases(graded)
         assert int(row["partial_credit"]) == partial, row
         assert int(row["full_credit"]) == len(subs) - none - partial, row
     by_name = {r["exercise"]: r for r in rows}
-    assert int(by_name["one_hot_encode"]["no_credit"]) == 3  # untouched and the two twins
+    # the untouched lab, the cosine mistake and the same mistake with its test cell deleted
+    assert int(by_name["distances"]["no_credit"]) == 3
 
 
 @slow
@@ -274,14 +268,15 @@ def test_failures_are_grouped_with_their_counts(graded):
     for test in tests:  # one message per student and failed test
         lost_by = sum(test in sub.lost for sub in subs.values())
         assert sum(int(r["students"]) for r in rows if r["cell"] == test) == lost_by, test
+    graded_count = len(subs)
+    distances = [r for r in rows if r["cell"] == "test_distances"]
+    # the cosine mistake, made by two students (one deleted the test cell): one group, first
+    assert int(distances[0]["students"]) == 2 and "cosine" in distances[0]["hint"]
+    assert float(distances[0]["share"]) == round(2 / graded_count, 3)
+    assert "not attempted" in distances[1]["check"] and int(distances[1]["students"]) == 1
     one_hot = [r for r in rows if r["cell"] == "test_one_hot_encode"]
-    assert int(one_hot[0]["students"]) == 2  # the same mistake twice: one group, first
-    assert "single 1" in one_hot[0]["hint"] and "at index" not in one_hot[0]["check"]
-    assert "values differ" in one_hot[0]["example"]
-    assert "not attempted" in one_hot[1]["check"] and int(one_hot[1]["students"]) == 1
-    cosine = [r for r in rows if r["cell"] == "test_distances" and r["hint"]]
-    assert len(cosine) == 1 and "cosine" in cosine[0]["hint"]
-    assert int(cosine[0]["students"]) == 1 and float(cosine[0]["share"]) == 0.2
+    assert [int(r["students"]) for r in one_hot] == [1]  # only the untouched lab
+    assert "not attempted" in one_hot[0]["check"]
 
 
 @slow

@@ -144,3 +144,13 @@ def test_usage_error_is_one_line(run):
     status, _, err = run("autograde")
     assert status == 2
     _one_error_line(err, "required", "--help")
+
+
+def test_the_installed_command_is_this_cli(repo):
+    import tomllib
+
+    scripts = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, function = scripts["lab-utils"].partition(":")
+    import importlib
+
+    assert getattr(importlib.import_module(module), function) is cli.main

@@ -241,7 +241,7 @@ def collect(course_dir, lab: str, autograde_csv=None, formgrader_url: str = FORM
         graded = set()
         for submission in sorted(assignment.submissions, key=lambda s: s.student_id):
             student = submission.student_id
-            if statuses.get(student, {}).get("status", "graded") != "graded":
+            if statuses.get(student, {}).get("status", "graded") not in ("graded", "skipped"):
                 continue  # graded by an earlier run, but its last autograde failed
             graded.add(student)
             students.append({"student_id": student, "status": "graded",

@@ -154,6 +154,13 @@ def _autograde(args) -> int:
           f"{time.perf_counter() - start:.0f} s; "
           + (f"{len(skipped)} already graded (--force to regrade); " if skipped else "")
           + f"{len(errors)} reported (see {report})")
+    from lab_utils.instructor import classreport
+
+    try:
+        page = classreport.write_class_report(course, lab, autograde_csv=report)
+        print(f"{lab}: class report in {page}")
+    except classreport.ReportError as exc:  # nothing graded: nothing to report on
+        print(f"{lab}: no class report ({exc})")
     return 1 if errors else 0
 
 
