@@ -92,6 +92,7 @@ def run_one(lab: str) -> dict:
         for key in ("NBGRADER_EXECUTION", "LAB_UTILS_FAST"):
             os.environ.pop(key, None)
         client = NotebookClient(nb, timeout=1800, kernel_name="python3", allow_errors=True,
+                                record_timing=True,
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
         client.execute()
@@ -110,7 +111,28 @@ def run_one(lab: str) -> dict:
     ]
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel
     return {"wall_s": round(wall, 1), "peak_rss_mib": round(peak_kib / 1024, 1),
-            "metrics": metrics, "errors": errors}
+            "metrics": metrics, "errors": errors, "slowest_cells": slowest_cells(nb)}
+
+
+def slowest_cells(nb, n: int = 5) -> list[dict]:
+    """The ``n`` code cells that took longest (nbclient's per-cell timing), slowest first:
+    index, seconds, the nbgrader grade id if any, and the cell's first line."""
+    from datetime import datetime
+
+    timed = []
+    for index, cell in enumerate(nb.cells):
+        times = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type != "code" or not {"iopub.execute_input", "shell.execute_reply"} <= set(
+                times):
+            continue
+        seconds = (datetime.fromisoformat(times["shell.execute_reply"].replace("Z", "+00:00"))
+                   - datetime.fromisoformat(times["iopub.execute_input"].replace("Z", "+00:00"))
+                   ).total_seconds()
+        first = next((line for line in cell.source.splitlines() if line.strip()), "")
+        timed.append({"cell": index, "seconds": round(seconds, 1),
+                      "grade_id": cell.metadata.get("nbgrader", {}).get("grade_id", ""),
+                      "first_line": first[:60]})
+    return sorted(timed, key=lambda t: -t["seconds"])[:n]
 
 
 def autograde_one(lab: str) -> float:
@@ -243,6 +265,12 @@ def to_markdown(results: dict) -> str:
                     f"{res.get('autograde_s', '-')} | {klass} |") if first else "| | | | | |"
             lines.append(f"{head} {model} | {shown} |")
             first = False
+    slow = [f"- {lab}: " + "; ".join(f"cell {c['cell']} {c['seconds']} s "
+                                       f"(`{c['grade_id'] or c['first_line']}`)"
+                                       for c in res["slowest_cells"])
+            for lab, res in results["labs"].items() if res.get("slowest_cells")]
+    if slow:
+        lines += ["", "Slowest cells (full budgets):", *slow]
     targets = [f"- {lab}: {t['what']} {t['target']}: {t['value']} "
                f"({'met' if t['met'] else 'MISSED'})"
                for lab, res in results["labs"].items() for t in res.get("targets", [])]

@@ -27,3 +27,21 @@ def test_check_targets_reports_met_missed_and_missing(repo):
     assert [t["met"] for t in missing] == [False, False, False, True]
     assert "MISSED" in bench.to_markdown({"labs": {"lab3_recsys_explicit": {
         "wall_s": 10.0, "peak_rss_mib": 1, "metrics": {}, "targets": missing}}})
+
+
+def test_slowest_cells_are_listed_slowest_first(repo):
+    import nbformat
+
+    bench = _bench(repo)
+    cells = [nbformat.v4.new_code_cell(f"step_{i}()") for i in range(3)]
+    for cell, (start, end) in zip(cells, [("00.0", "01.5"), ("00.0", "09.0"), ("00.0", "00.2")],
+                                  strict=True):
+        cell.metadata["execution"] = {"iopub.execute_input": f"2026-11-24T10:00:{start}Z",
+                                      "shell.execute_reply": f"2026-11-24T10:00:{end}Z"}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("text"), *cells])
+    slowest = bench.slowest_cells(nb, n=2)
+    assert [(c["cell"], c["seconds"], c["first_line"]) for c in slowest] == [
+        (2, 9.0, "step_1()"), (1, 1.5, "step_0()")]
+    table = bench.to_markdown({"labs": {"lab": {"wall_s": 1, "peak_rss_mib": 1, "metrics": {},
+                                                "slowest_cells": slowest}}})
+    assert "cell 2 9.0 s (`step_1()`)" in table
