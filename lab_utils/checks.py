@@ -306,4 +306,5 @@ def call(what: str, func, *args, hint: str, **kwargs):
     except CheckError:
         raise
     except Exception as exc:
-        fail(what, "a result", f"{type(exc).__name__}: {_short(str(exc), 200)}", hint)
+        message = str(exc) if len(str(exc)) <= 200 else str(exc)[:197] + "..."
+        fail(what, "a result", f"{type(exc).__name__}: {message}", hint)
