@@ -42,8 +42,9 @@ TARGETS = {
         ("mf", "rmse", "<=", 0.935), (None, "wall_s", "<=", 300),
     ],
     "lab4_triplet_implicit": [
-        ("triplet_MF", "auc", ">=", 0.925), ("triplet_MF", "ndcg@10", ">=", 0.38),
-        (None, "wall_s", "<=", 300),
+        ("triplet_MF", "auc", ">=", 0.935), ("triplet_MF", "ndcg@10", ">=", 0.42),
+        (None, "wall_s", "<=", 90), (None, "peak_rss_mib", "<=", 1536),
+        (None, "autograde_s", "<=", 20),
     ],
 }
 

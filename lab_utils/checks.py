@@ -272,3 +272,39 @@ def partial_credit(points: float, parts: dict) -> float:
         else:
             passed += 1
     return float(points) * passed / len(parts)
+
+
+def call(what: str, func, *args, hint: str, **kwargs):
+    """Call a student's function in a test cell; an exception becomes a check message.
+
+    Used by Lab 4's test cells (any lab may use it) so that an unfinished exercise
+    (``NotImplementedError``) or a crash inside the student's code is reported as
+    ``<what>: expected ..., got <the error>. Hint: ...`` rather than as a traceback.
+
+    Parameters
+    ----------
+    what : str
+        The call as the student would read it, e.g. ``"margin_loss(pos, neg)"``.
+    func : callable
+        The student's function.
+    *args, **kwargs
+        Its arguments.
+    hint : str
+        The idea to revisit.
+
+    Returns
+    -------
+    What ``func`` returned.
+    """
+    if not callable(func):
+        fail(what, "a function", f"a {type(func).__name__}", hint)
+    try:
+        return func(*args, **kwargs)
+    except NotImplementedError:
+        fail(what, "a result", "NotImplementedError (the exercise is not done yet: replace the "
+             "raise line by your code)", hint)
+    except CheckError:
+        raise
+    except Exception as exc:
+        message = str(exc) if len(str(exc)) <= 200 else str(exc)[:197] + "..."
+        fail(what, "a result", f"{type(exc).__name__}: {message}", hint)
