@@ -250,6 +250,55 @@ def hidden(what: str, hint: str = "re-read the exercise statement and test edge 
         _REVEAL.reset(token)
 
 
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(exc: BaseException) -> str:
+    """`` (in <function>: `<line>`)`` for the innermost frame of ``exc``, if known."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    frame = frames[-1]
+    line = _clip(frame.line or "", 80)
+    return f" (in {frame.name}: `{line}`)" if line else f" (in {frame.name})"
+
+
+@contextlib.contextmanager
+def visible(what: str, hint: str):
+    """Run visible tests: an exception from the student's code becomes a one-line message.
+
+    A failed check passes through unchanged.  Any other exception -- an unfinished
+    exercise (``NotImplementedError``), a name an earlier cell never defined
+    (``NameError``), a list where an array was expected (``TypeError``) -- becomes a
+    :class:`CheckError` shaped like every other failure, ``<what>: expected ..., got
+    .... Hint: ...``, that says what is missing and where the student's code raised.
+    """
+    try:
+        yield
+    except CheckError:
+        raise
+    except NotImplementedError:
+        raise CheckError(
+            f"{what}: expected your code, got NotImplementedError (the exercise is not done "
+            f"yet). Hint: write your code where it says YOUR CODE HERE and delete the "
+            f"`raise NotImplementedError()` line"
+        ) from None
+    except NameError as exc:
+        raise CheckError(
+            f"{what}: expected the name to be defined, got NameError: {exc}. Hint: run (and "
+            f"fix) the cell that defines it before this test: Kernel -> Restart and run all"
+        ) from None
+    except Exception as exc:
+        raise CheckError(
+            f"{what}: expected to run on the test's inputs, got {type(exc).__name__}: "
+            f"{_clip(str(exc), 160)}{_where(exc)}. Hint: {hint}"
+        ) from None
+
+
 def partial_credit(points: float, parts: dict) -> float:
     """Run named checks and return the share of ``points`` earned, as a plain float.
 
