@@ -326,9 +326,10 @@ def partial_credit(points: float, parts: dict) -> float:
 def call(what: str, func, *args, hint: str, **kwargs):
     """Call a student's function in a test cell; an exception becomes a check message.
 
-    Used by Lab 4's test cells (any lab may use it) so that an unfinished exercise
-    (``NotImplementedError``) or a crash inside the student's code is reported as
-    ``<what>: expected ..., got <the error>. Hint: ...`` rather than as a traceback.
+    Used by Lab 4's test cells: :func:`visible` around one call, after checking that
+    ``func`` is a function, so that an unfinished exercise (``NotImplementedError``) or a
+    crash inside the student's code is reported as ``<what>: expected ..., got <the
+    error>. Hint: ...`` rather than as a traceback.
 
     Parameters
     ----------
@@ -347,13 +348,5 @@ def call(what: str, func, *args, hint: str, **kwargs):
     """
     if not callable(func):
         fail(what, "a function", f"a {type(func).__name__}", hint)
-    try:
+    with visible(what, hint):
         return func(*args, **kwargs)
-    except NotImplementedError:
-        fail(what, "a result", "NotImplementedError (the exercise is not done yet: replace the "
-             "raise line by your code)", hint)
-    except CheckError:
-        raise
-    except Exception as exc:
-        message = str(exc) if len(str(exc)) <= 200 else str(exc)[:197] + "..."
-        fail(what, "a result", f"{type(exc).__name__}: {message}", hint)

@@ -97,3 +97,18 @@ def test_loss_name_accepts_every_spelling():
     model.compile(loss="sparse_categorical_crossentropy")
     message = _message(checks.check_loss, "loss", model, "mse", "a rating is a number")
     assert "expected mean_squared_error, got sparse_categorical_crossentropy" in message
+
+
+def test_call_turns_a_crash_into_a_check_message():
+    def unfinished():
+        raise NotImplementedError()
+
+    with pytest.raises(checks.CheckError, match=r"^f\(\): expected your code, got "
+                       r"NotImplementedError .*\. Hint: write your code"):
+        checks.call("f()", unfinished, hint="h")
+    with pytest.raises(checks.CheckError, match=r"got ZeroDivisionError: division by zero "
+                       r"\(in <lambda>: .*\)\. Hint: h$"):
+        checks.call("f(0)", lambda x: 1 / x, 0, hint="h")
+    with pytest.raises(checks.CheckError, match="expected a function, got a int"):
+        checks.call("f", 3, hint="h")
+    assert checks.call("f(2, y=3)", lambda x, y: x * y, 2, y=3, hint="h") == 6

@@ -99,20 +99,3 @@ def test_positive_pairs_threshold():
     assert sampling.positive_pairs(ratings).tolist() == [[1, 3], [2, 3]]
     with pytest.raises(KeyError, match="user_id, item_id, rating"):
         sampling.positive_pairs(ratings.drop(columns="rating"))
-
-
-def test_call_turns_a_crash_into_a_check_message():
-    from lab_utils import checks
-
-    def unfinished():
-        raise NotImplementedError()
-
-    with pytest.raises(checks.CheckError, match=r"^f\(\): expected a result, got "
-                       r"NotImplementedError .*\. Hint: h$"):
-        checks.call("f()", unfinished, hint="h")
-    with pytest.raises(checks.CheckError, match=r"got ZeroDivisionError: division by zero\. "
-                       r"Hint: h$"):
-        checks.call("f(0)", lambda x: 1 / x, 0, hint="h")
-    with pytest.raises(checks.CheckError, match="expected a function, got a int"):
-        checks.call("f", 3, hint="h")
-    assert checks.call("f(2, y=3)", lambda x, y: x * y, 2, y=3, hint="h") == 6
