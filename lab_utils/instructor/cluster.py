@@ -46,6 +46,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab_utils.config import CELL_TIMEOUT_ENV, SINGLE_THREAD_ENV, cell_timeout
+from lab_utils.instructor.grading import last_error
+
+#: The course's release folder (``CourseDirectory.release_directory`` in nbgrader_config.py):
+#: the released notebook travels with each task, for ``reshape.ReshapeSubmission``.
+RELEASE_DIRECTORY = "labs"
 
 #: Default wall-clock limit of one submission, in seconds (besides nbgrader's cell timeout).
 DEFAULT_LIMIT = 900
@@ -63,6 +68,7 @@ class LabBundle:
     config: bytes  # the course's nbgrader_config.py
     source: dict  # path relative to solutions/<lab>/ -> bytes
     gradebook: bytes  # the course's gradebook without students, submissions or grades
+    released: dict  # path relative to labs/<lab>/ -> bytes: what ReshapeSubmission aligns to
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,8 @@ def lab_bundle(course_dir, lab: str) -> LabBundle:
                                 f"(python -m lab_utils release {lab})")
     return LabBundle(lab=lab, config=(course_dir / "nbgrader_config.py").read_bytes(),
                      source=_read_tree(course_dir / "solutions" / lab),
-                     gradebook=trimmed_gradebook(gradebook))
+                     gradebook=trimmed_gradebook(gradebook),
+                     released=_read_tree(course_dir / RELEASE_DIRECTORY / lab))
 
 
 def submission_job(course_dir, bundle: LabBundle, student: str, limit: float = DEFAULT_LIMIT,
@@ -247,6 +254,7 @@ def grade_submission(job: Job) -> TaskResult:
         (course / "nbgrader_config.py").write_bytes(bundle.config)
         (course / "gradebook.db").write_bytes(bundle.gradebook)
         _write_tree(course / "solutions" / lab, bundle.source)
+        _write_tree(course / RELEASE_DIRECTORY / lab, bundle.released)
         _write_tree(course / "submitted" / student / lab, job.files)
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         config.CourseDirectory.root = str(course)
@@ -268,19 +276,13 @@ def grade_submission(job: Job) -> TaskResult:
                               f"still running after the limit of {job.limit:g} s per "
                               f"submission: grading stopped, scores 0", worker=worker)
         if not outcome["success"]:
-            log = outcome.get("error") or outcome.get("log") or ""
-            return TaskResult(student, "error", seconds, f"nbgrader: {_last_line(log)}",
+            log = "\n".join(outcome.get(key) or "" for key in ("log", "error"))
+            return TaskResult(student, "error", seconds, f"nbgrader: {last_error(log)}",
                               worker=worker)
         timestamp, notebooks = _read_results(db_url(course), lab, student)
         files = _read_tree(course / "autograded" / student / lab)
     return TaskResult(student, "graded", time.perf_counter() - start, timestamp=timestamp,
                       notebooks=notebooks, files=files, worker=worker)
-
-
-def _last_line(log: str) -> str:
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    return (errors or lines or ["no output"])[-1][:300]
 
 
 # --- the coordinator: the only writer -----------------------------------------------------

@@ -42,13 +42,18 @@ class GradingError(RuntimeError):
 _RAISED = re.compile(r"^(?:[\w]+\.)*(\w+(?:Error|Exception): .*)$")
 
 
-def _last_error(log: str) -> str:
-    """The exception nbgrader's traceback ends with (module path dropped), else the last
-    line that mentions an error."""
+def last_error(log: str) -> str:
+    """One line for a failed nbgrader run: the last exception its log shows (module path
+    dropped; nbgrader's closing ``NbGraderException: Please see the above traceback`` only
+    when nothing more specific was raised), else the last line that mentions an error.
+
+    Used for the autograde report's message, whether nbgrader ran in a process of its own
+    or in a Dask worker (:mod:`lab_utils.instructor.cluster`)."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     raised = [m.group(1) for m in map(_RAISED.match, lines) if m]
+    specific = [r for r in raised if not r.startswith("NbGraderException")]
     if raised:
-        return raised[-1][:300]
+        return (specific or raised)[-1][:300]
     errors = [line for line in lines if "ERROR" in line or "Error" in line]
     return (errors or lines or ["no output"])[-1][:300]
 
@@ -72,7 +77,7 @@ def run_nbgrader(course_dir, *args, check: bool = True) -> subprocess.CompletedP
     if check and proc.returncode != 0:
         log = proc.stdout + proc.stderr
         raise GradingError(f"nbgrader {' '.join(map(str, args))} failed (exit "
-                           f"{proc.returncode}) in {course_dir}: {_last_error(log)}", log)
+                           f"{proc.returncode}) in {course_dir}: {last_error(log)}", log)
     return proc
 
 
