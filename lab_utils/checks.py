@@ -272,3 +272,24 @@ def partial_credit(points: float, parts: dict) -> float:
         else:
             passed += 1
     return float(points) * passed / len(parts)
+
+
+def result_of(what: str, func, *args, hint: str, **kwargs):
+    """Call a student's function in a test cell and return its result (Lab 3).
+
+    An exercise that is not done yet (``NotImplementedError``) or that crashes becomes a
+    check message ``<what>: expected ..., got .... Hint: ...`` instead of a Python
+    traceback inside the test cell; so does a name that is not a function.
+    """
+    if not callable(func):
+        fail(what, "a function", f"a {type(func).__name__}", hint)
+    try:
+        return func(*args, **kwargs)
+    except CheckError:
+        raise
+    except NotImplementedError:
+        fail(what, "an implementation", "NotImplementedError (the exercise is not done yet: "
+             "replace `raise NotImplementedError()` with your code)", hint)
+    except Exception as exc:  # the student's code crashed on this input
+        fail(what, "to run without an error", f"{type(exc).__name__}: {_short(str(exc), 200)}",
+             hint)
