@@ -326,7 +326,7 @@ def partial_credit(points: float, parts: dict) -> float:
 def call(what: str, func, *args, hint: str, **kwargs):
     """Call a student's function in a test cell; an exception becomes a check message.
 
-    Used by Lab 4's test cells: :func:`visible` around one call, after checking that
+    Used by the test cells of Labs 3 and 4: :func:`visible` around one call, after checking that
     ``func`` is a function, so that an unfinished exercise (``NotImplementedError``) or a
     crash inside the student's code is reported as ``<what>: expected ..., got <the
     error>. Hint: ...`` rather than as a traceback.

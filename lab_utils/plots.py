@@ -1,6 +1,7 @@
 """Plots shared by the labs.
 
-- Labs 1 and 3: :func:`pca_vs_tsne`, :func:`scatter_2d` (embedding maps).
+- Labs 1 and 3: :func:`pca_vs_tsne`, :func:`scatter_2d` (embedding maps); Lab 3:
+  :func:`embedding_map` (the same on one t-SNE thread).
 - Lab 2: :func:`decision_boundaries`, :func:`learning_curves`.
 """
 
@@ -112,3 +113,18 @@ def learning_curves(histories: dict, metric: str = "loss"):
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def embedding_map(vectors, labels, title: str = "", perplexity: float = 30.0, seed: int = 0,
+                  annotations=None):
+    """:func:`pca_vs_tsne` with t-SNE on one OpenMP thread (Lab 3).
+
+    Same figure.  scikit-learn's Barnes-Hut t-SNE spreads over every core with OpenMP; on
+    a busy machine (a JupyterHub, CI) its threads wait for each other and a 400-point map
+    takes ten times longer than on one thread.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return pca_vs_tsne(vectors, labels, title=title, perplexity=perplexity, seed=seed,
+                           annotations=annotations)
