@@ -42,10 +42,23 @@ def _new_id(*parts) -> str:
     return hashlib.sha1("/".join(map(str, parts)).encode()).hexdigest()[:12]
 
 
+def _top_level_blanks(lines: list[str]) -> list[int]:
+    """Blank lines followed by an unindented line: between two functions or statements."""
+    return [i for i, line in enumerate(lines) if not line.strip() and 0 < i < len(lines) - 1
+            and lines[i + 1][:1] not in (" ", "\t", "")]
+
+
+def top_level_split(cell) -> bool:
+    """Whether the cell can be split between two top-level statements (both halves run)."""
+    return bool(_top_level_blanks(cell.source.split("\n")))
+
+
 def _split_point(lines: list[str]) -> int:
-    """Where a student would put the cursor: the blank line nearest the middle, else it."""
+    """Where a student would put the cursor: between two top-level statements nearest the
+    middle, else the blank line nearest the middle, else the middle."""
     middle = len(lines) // 2
-    blanks = [i for i, line in enumerate(lines) if not line.strip() and 0 < i < len(lines) - 1]
+    blanks = _top_level_blanks(lines) or [
+        i for i, line in enumerate(lines) if not line.strip() and 0 < i < len(lines) - 1]
     return min(blanks, key=lambda i: abs(i - middle)) if blanks else max(1, middle)
 
 

@@ -240,9 +240,10 @@ def reshaped_class(source, released, lab: str) -> dict[str, Submission]:
 
     - ``lab_edits_a``: answer 1 split in two, a test of answer 2 split in two, answer 3
       merged with its test cell, answer 4 turned into a Markdown cell: full marks;
-    - ``lab_edits_b``: a test of answer 1 turned into a raw cell, answer 2 moved below its
-      tests, answer 3 deleted (loses its tests only), answer 4 split with a cell of the
-      student's between the halves;
+    - ``lab_edits_b``: a test of answer 1 turned into a raw cell, answer 3 deleted (loses
+      its tests only), an answer whose halves run on their own (answer 4, else 2 or 1) split
+      with a cell of the student's between the halves, and another of answers 2 and 4 moved
+      below its tests;
     - ``merged_and_moved``: the last test of answer 1 merged with the cell below it,
       answer 2 merged into the cell above it, answers 3 and 4 deleted (several: they lose
       their tests), the last test cell moved to the end, and the student's own line typed
@@ -269,11 +270,16 @@ def reshaped_class(source, released, lab: str) -> dict[str, Submission]:
     nb = _merge_at(nb, a3)
     lab_edits_a = editors.retype(nb, a4, "markdown")
 
+    # The answer split around a cell of the student's is one whose halves run on their own
+    # (split between two functions, as a student would): a function cut in the middle with
+    # a cell between its halves fails in the student's own notebook too.
+    split = next((a for a in (a4, a2, a1) if editors.top_level_split(_cell(perfect, a))), a4)
+    moved = a2 if split != a2 else a4
     nb = editors.retype(perfect, tests[a1][0], "raw")
-    nb = editors.move(nb, a2, len(tests[a2]))
+    nb = editors.move(nb, moved, len(tests[moved]))
     nb = editors.delete(nb, a3)
     own = nbformat.v4.new_code_cell("print('checking my answer so far')")
-    lab_edits_b = editors.split_cell(nb, a4, between=own)
+    lab_edits_b = editors.split_cell(nb, split, between=own)
 
     setup = next(c for c in perfect.cells if c.cell_type == "code" and not is_grade(c)
                  and c.metadata.get("nbgrader", {}).get("locked"))
