@@ -37,9 +37,18 @@ REPO = Path(__file__).resolve().parents[1]
 #: Quality and speed targets of the labs' issues: (model or None for the lab itself,
 #: metric, "<=" or ">=", bound).  Measured on every run and reported; a miss fails the run.
 TARGETS = {
+    "lab1_embeddings": [
+        (None, "wall_s", "<=", 90), (None, "peak_rss_mib", "<=", 1536),
+        (None, "autograde_s", "<=", 20),
+    ],
+    "lab2_regularization": [
+        (None, "wall_s", "<=", 90), (None, "peak_rss_mib", "<=", 1536),
+        (None, "autograde_s", "<=", 20),
+    ],
     "lab3_recsys_explicit": [
         ("ensemble", "rmse", "<=", 0.910), (None, "autograde_s", "<=", 20),
         ("mf", "rmse", "<=", 0.935), (None, "wall_s", "<=", 90),
+        (None, "peak_rss_mib", "<=", 1536),
     ],
     "lab4_triplet_implicit": [
         ("triplet_MF", "auc", ">=", 0.935), ("triplet_MF", "ndcg@10", ">=", 0.42),
@@ -66,6 +75,21 @@ def check_cluster_targets(res: dict) -> list[dict]:
         met = value is not None and (value <= bound if op == "<=" else value >= bound)
         report.append({"what": metric, "target": f"{op} {bound}", "value": value, "met": met})
     return report
+
+
+#: All the labs' solutions together, full budgets, on 2 cores (seconds).
+TOTAL_WALL_S = 240
+
+
+def check_total(labs: dict) -> dict | None:
+    """The all-labs wall-time target, once every lab of the course has been run."""
+    from lab_utils.instructor import grading
+
+    if set(grading.list_labs(REPO)) - set(labs):
+        return None
+    value = round(sum(res["wall_s"] for res in labs.values()), 1)
+    return {"what": "all labs wall_s", "target": f"<= {TOTAL_WALL_S}", "value": value,
+            "met": value <= TOTAL_WALL_S}
 
 
 def check_targets(lab: str, res: dict) -> list[dict]:
@@ -275,6 +299,10 @@ def to_markdown(results: dict) -> str:
     targets = [f"- {lab}: {t['what']} {t['target']}: {t['value']} "
                f"({'met' if t['met'] else 'MISSED'})"
                for lab, res in results["labs"].items() for t in res.get("targets", [])]
+    total = results.get("total")
+    if total:
+        targets.append(f"- all labs: {total['what']} {total['target']}: {total['value']} "
+                       f"({'met' if total['met'] else 'MISSED'})")
     if targets:
         lines += ["", "Targets:", *targets]
     c = results.get("cluster")
@@ -346,6 +374,13 @@ def main(argv=None) -> int:
                   file=sys.stderr)
         failed = failed or bool(missed)
         results["labs"][lab] = res
+    total = check_total(results["labs"])
+    if total:
+        results["total"] = total
+        if not total["met"]:
+            failed = True
+            print(f"all labs: target missed: {total['what']} {total['target']}, got "
+                  f"{total['value']}", file=sys.stderr)
     if not args.no_cluster:
         failed = _run_cluster(results) or failed
     _write(results, out_path)

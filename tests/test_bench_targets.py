@@ -27,7 +27,7 @@ def test_check_targets_reports_met_missed_and_missing(repo):
                       "lab4_triplet_implicit peak_rss_mib": True,
                       "lab4_triplet_implicit autograde_s": False}  # not measured: missed
     missing = bench.check_targets("lab3_recsys_explicit", {"wall_s": 10.0, "metrics": {}})
-    assert [t["met"] for t in missing] == [False, False, False, True]
+    assert [t["met"] for t in missing] == [False, False, False, True, False]
     assert "MISSED" in bench.to_markdown({"labs": {"lab3_recsys_explicit": {
         "wall_s": 10.0, "peak_rss_mib": 1, "metrics": {}, "targets": missing}}})
 
@@ -48,3 +48,14 @@ def test_slowest_cells_are_listed_slowest_first(repo):
     table = bench.to_markdown({"labs": {"lab": {"wall_s": 1, "peak_rss_mib": 1, "metrics": {},
                                                 "slowest_cells": slowest}}})
     assert "cell 2 9.0 s (`step_1()`)" in table
+
+
+def test_total_wall_time_is_checked_once_every_lab_ran(repo):
+    bench = _bench(repo)
+    labs = {lab: {"wall_s": 50.0} for lab in grading.list_labs(repo)}
+    total = bench.check_total(labs)
+    assert total["value"] == 50.0 * len(labs)
+    assert total["met"] is (50.0 * len(labs) <= bench.TOTAL_WALL_S)
+    labs[next(iter(labs))]["wall_s"] = bench.TOTAL_WALL_S
+    assert bench.check_total(labs)["met"] is False
+    assert bench.check_total(dict(list(labs.items())[:1])) is None
