@@ -47,9 +47,9 @@ browser-deps:
 	    echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; \
 	  fi; }
 
-# The whole suite on two workers (see tests/conftest.py for how it is split); --durations
+# The whole suite on two workers (see conftest.py for how it is split); --durations
 # lists the 10 slowest tests at the end.  XDIST= runs it in one process.
-XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
+XDIST ?= -n 2 --dist loadscope --no-loadscope-reorder
 test: venv lint browser-deps
 	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
 

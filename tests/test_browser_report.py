@@ -16,7 +16,6 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS
 from test_classreport import LAB, graded_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-XDIST_GROUP = "test_class-lab1_embeddings"  # reports on test_class's graded Lab 1 class
 
 LAPTOP = {"width": 1366, "height": 768}
 

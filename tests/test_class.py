@@ -29,7 +29,6 @@ from lab_utils.instructor.cases import CASES
 
 pytestmark = pytest.mark.slow
 
-XDIST_GROUP_BY = "graded"  # one xdist group per lab (see conftest.py)
 FAULT_LAB = "lab1_embeddings"  # the fastest lab: the faults do not depend on the content
 FAULT_CELL_TIMEOUT = "30"  # s; the lab's slowest cell takes ~4 s while grading
 

@@ -26,7 +26,6 @@ from lab_utils.instructor import classreport, cli, grading, simclass
 from lab_utils.instructor.cases import CASES
 
 LAB = "lab1_embeddings"
-XDIST_GROUP = "test_class-lab1_embeddings"  # reports on test_class's graded Lab 1 class
 REPO = Path(__file__).resolve().parents[1]
 HUB = "https://hub.example.org/user/teacher"
 TABLES = ("scores", "exercises", "failures", "manual")
