@@ -319,6 +319,26 @@ def colab_pair(source, released) -> dict[str, Submission]:
     }
 
 
+def score_differences(subs: dict[str, Submission], results: dict) -> list[str]:
+    """Where graded submissions did not score as their cases say (empty when all did).
+
+    ``results`` maps a student to :func:`grading.scores`' per-cell scores; written answers
+    are left out.  A submission must lose exactly its ``lost`` test cells, scoring 0 there.
+    Used by the simulated-class tests (``tests/test_class.py``, ``tests/test_reshaped.py``).
+    """
+    problems = []
+    for student, sub in subs.items():
+        if sub.lost is None:
+            continue
+        scores = {k: v for k, v in results.get(student, {}).items() if not v.manual}
+        lost = {k for k, v in scores.items() if v.score != v.max_score}
+        if not scores:
+            problems.append(f"{student}: no autograded score")
+        elif lost != set(sub.lost) or any(scores[k].score != 0 for k in sub.lost):
+            problems.append(f"{student}: lost {sorted(lost)}, expected {sorted(sub.lost)}")
+    return problems
+
+
 def write_class(folder, lab: str, subs: dict[str, Submission]) -> Path:
     """Write a class as an instructor receives it: ``<folder>/<student>/<lab>.ipynb``."""
     folder = Path(folder)
