@@ -7,6 +7,11 @@ kernel), and the scopes are handed out in collection order.  This hook sorts tha
 the longest scopes start first and the quick unit tests fill the gaps at the end.  It lives
 at the repository root so that it also orders the nbval items of ``solutions/``.
 
+Some modules share a costly module fixture with another one: :data:`SAME_SCOPE` puts them
+in that module's scope (a custom ``loadscope`` scheduler), so that the worker which graded
+the Lab 1 class of ``tests/test_class.py`` also reports on it instead of the other worker
+grading it a second time.
+
 (``--dist loadgroup`` would split finer, but pytest-xdist 3.8 sets ``item._nodeid``, which
 pytest 9.2 no longer reads: the groups are silently ignored and a notebook's cells get
 spread over both workers.)
@@ -23,10 +28,17 @@ SCOPE_ORDER = [
     "tests/test_colab.py",
     "solutions/lab3_recsys_explicit/lab3_recsys_explicit.ipynb",
     "solutions/lab2_regularization/lab2_regularization.ipynb",
-    "tests/test_classreport.py",
     "tests/test_browser.py",
     "solutions/lab1_embeddings/lab1_embeddings.ipynb",
 ]
+
+
+#: Modules run in the scope of another (same worker, after it): they reuse its graded class
+#: (``test_class.grade_lab`` grades each lab once per process).
+SAME_SCOPE = {
+    "tests/test_classreport.py": "tests/test_class.py",
+    "tests/test_browser_report.py": "tests/test_class.py",
+}
 
 
 def _scope(item) -> str:
@@ -37,8 +49,25 @@ def _scope(item) -> str:
 def pytest_collection_modifyitems(config, items):
     def rank(item):
         scope = _scope(item)
+        guest = scope in SAME_SCOPE  # after its host's tests
+        scope = SAME_SCOPE.get(scope, scope)
         if scope in SCOPE_ORDER:
-            return (0, SCOPE_ORDER.index(scope))
-        return (1, 0) if item.get_closest_marker("slow") else (2, 0)
+            return (0, SCOPE_ORDER.index(scope), guest)
+        return (1, 0, guest) if item.get_closest_marker("slow") else (2, 0, guest)
 
     items.sort(key=rank)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` with the scopes of :data:`SAME_SCOPE` merged."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class MergedScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return SAME_SCOPE.get(scope.split("::", 1)[0], scope)
+
+    return MergedScopes(config, log)
