@@ -141,11 +141,28 @@ def _rows(course):
 
 @pytest.fixture(scope="module")
 def client(data_env):
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as lc, Client(lc) as c:
+    """The LocalCluster that ``autograde`` starts: 2 worker processes, one thread each."""
+    with cluster.connect(jobs=2) as c:
         yield c
+
+
+def test_worker_env_is_worker_config_for_dask():
+    import dask
+
+    from_env = dask.config.collect(paths=[], env=cluster.WORKER_ENV)  # as a worker reads it
+    assert {k: dask.config.get(k, config=from_env) for k in cluster.WORKER_CONFIG} == \
+        cluster.WORKER_CONFIG
+
+
+@pytest.mark.slow
+def test_local_cluster_workers_run_with_the_grading_config(client):
+    import dask
+
+    def settings():
+        return {k: dask.config.get(k) for k in cluster.WORKER_CONFIG}
+
+    seen = client.run(settings)
+    assert len(seen) == 2 and all(s == cluster.WORKER_CONFIG for s in seen.values()), seen
 
 
 def _kill_a_grading_worker(client, victims, killed, stop):
