@@ -59,8 +59,8 @@ DEFAULT_LIMIT = 900
 #: for its kernel; by default each worker also samples that thread's stack every 10 ms (the
 #: dashboard's profiler) and wakes every 20 ms to measure its event loop, which competes with
 #: the task's own Python threads (nbclient, ZMQ) for the GIL.  Measured on 2 cores, 12 Lab 1
-#: submissions on a LocalCluster of 2 workers, twice each way: 11.3-12.3 s per submission
-#: with the defaults, 10.1-10.2 s with these (wall 71.8-77.2 s -> 64.5-64.8 s).  Applied to
+#: submissions on a LocalCluster of 2 workers, runs alternated: 10.6-10.7 s per submission
+#: with dask's defaults, 9.7-9.8 s with these (wall 67.9-68.0 s -> 62.3-62.5 s).  Applied to
 #: the LocalCluster (its workers inherit the coordinator's config); on a running cluster set
 #: them where the workers start (the README's Slurm and Kubernetes examples do, through the
 #: equivalent ``DASK_...`` environment variables of :data:`WORKER_ENV`).
