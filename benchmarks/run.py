@@ -65,16 +65,30 @@ CLUSTER_TARGETS = [("cluster_speedup", ">=", 1.8), ("cluster_overhead_s", "<=", 
                    ("cluster_grades_equal", ">=", True)]
 
 
+def _target(what: str, op: str, bound, value) -> dict:
+    """One target's line of the report: met when ``value <op> bound`` (missing = missed)."""
+    met = value is not None and (value <= bound if op == "<=" else value >= bound)
+    return {"what": what, "target": f"{op} {bound}", "value": value, "met": met}
+
+
+def _missed(where: str, targets: list[dict]) -> bool:
+    """Print each missed target on stderr; True if any was missed."""
+    missed = [t for t in targets if not t["met"]]
+    for t in missed:
+        print(f"{where}: target missed: {t['what']} {t['target']}, got {t['value']}",
+              file=sys.stderr)
+    return bool(missed)
+
+
+def _target_lines(where: str, targets: list[dict]) -> list[str]:
+    return [f"- {where}: {t['what']} {t['target']}: {t['value']} "
+            f"({'met' if t['met'] else 'MISSED'})" for t in targets]
+
+
 def check_cluster_targets(res: dict) -> list[dict]:
     """Compare :func:`cluster_timing`'s figures with :data:`CLUSTER_TARGETS`."""
-    report = []
-    for metric, op, bound in CLUSTER_TARGETS:
-        if metric == "cluster_speedup" and res.get("cluster_cores", 0) < 2:
-            continue
-        value = res.get(metric)
-        met = value is not None and (value <= bound if op == "<=" else value >= bound)
-        report.append({"what": metric, "target": f"{op} {bound}", "value": value, "met": met})
-    return report
+    return [_target(metric, op, bound, res.get(metric)) for metric, op, bound in CLUSTER_TARGETS
+            if metric != "cluster_speedup" or res.get("cluster_cores", 0) >= 2]
 
 
 #: All the labs' solutions together, full budgets, on 2 cores (seconds).
@@ -87,9 +101,8 @@ def check_total(labs: dict) -> dict | None:
 
     if set(grading.list_labs(REPO)) - set(labs):
         return None
-    value = round(sum(res["wall_s"] for res in labs.values()), 1)
-    return {"what": "all labs wall_s", "target": f"<= {TOTAL_WALL_S}", "value": value,
-            "met": value <= TOTAL_WALL_S}
+    return _target("all labs wall_s", "<=", TOTAL_WALL_S,
+                   round(sum(res["wall_s"] for res in labs.values()), 1))
 
 
 def check_targets(lab: str, res: dict) -> list[dict]:
@@ -98,9 +111,7 @@ def check_targets(lab: str, res: dict) -> list[dict]:
     for model, metric, op, bound in TARGETS.get(lab, []):
         value = res.get(metric) if model is None else res.get("metrics", {}).get(model, {}).get(
             metric)
-        met = value is not None and (value <= bound if op == "<=" else value >= bound)
-        report.append({"what": f"{model or lab} {metric}", "target": f"{op} {bound}",
-                       "value": value, "met": met})
+        report.append(_target(f"{model or lab} {metric}", op, bound, value))
     return report
 
 
@@ -296,13 +307,10 @@ def to_markdown(results: dict) -> str:
             for lab, res in results["labs"].items() if res.get("slowest_cells")]
     if slow:
         lines += ["", "Slowest cells (full budgets):", *slow]
-    targets = [f"- {lab}: {t['what']} {t['target']}: {t['value']} "
-               f"({'met' if t['met'] else 'MISSED'})"
-               for lab, res in results["labs"].items() for t in res.get("targets", [])]
-    total = results.get("total")
-    if total:
-        targets.append(f"- all labs: {total['what']} {total['target']}: {total['value']} "
-                       f"({'met' if total['met'] else 'MISSED'})")
+    targets = [line for lab, res in results["labs"].items()
+               for line in _target_lines(lab, res.get("targets", []))]
+    if results.get("total"):
+        targets += _target_lines("all labs", [results["total"]])
     if targets:
         lines += ["", "Targets:", *targets]
     c = results.get("cluster")
@@ -315,8 +323,7 @@ def to_markdown(results: dict) -> str:
                   f"--student` {c['cluster_bare_per_submission_s']} s, task path "
                   f"{c['cluster_task_per_submission_s']} s (overhead "
                   f"{c['cluster_overhead_s']} s)"]
-        lines += [f"- cluster: {t['what']} {t['target']}: {t['value']} "
-                  f"({'met' if t['met'] else 'MISSED'})" for t in c.get("targets", [])]
+        lines += _target_lines("cluster", c.get("targets", []))
     return "\n".join(lines)
 
 
@@ -368,19 +375,12 @@ def main(argv=None) -> int:
         if not args.no_class:
             res.update(class_timing(lab))
         res["targets"] = check_targets(lab, res)
-        missed = [t for t in res["targets"] if not t["met"]]
-        for t in missed:
-            print(f"{lab}: target missed: {t['what']} {t['target']}, got {t['value']}",
-                  file=sys.stderr)
-        failed = failed or bool(missed)
+        failed = _missed(lab, res["targets"]) or failed
         results["labs"][lab] = res
     total = check_total(results["labs"])
     if total:
         results["total"] = total
-        if not total["met"]:
-            failed = True
-            print(f"all labs: target missed: {total['what']} {total['target']}, got "
-                  f"{total['value']}", file=sys.stderr)
+        failed = _missed("all labs", [total]) or failed
     if not args.no_cluster:
         failed = _run_cluster(results) or failed
     _write(results, out_path)
@@ -393,11 +393,7 @@ def _run_cluster(results: dict) -> bool:
     res = cluster_timing()
     res["targets"] = check_cluster_targets(res)
     results["cluster"] = res
-    missed = [t for t in res["targets"] if not t["met"]]
-    for t in missed:
-        print(f"cluster: target missed: {t['what']} {t['target']}, got {t['value']}",
-              file=sys.stderr)
-    return bool(missed)
+    return _missed("cluster", res["targets"])
 
 
 def _write(results: dict, out_path: Path) -> None:

@@ -99,10 +99,6 @@ def monkeypatch_module():
     mp.undo()
 
 
-def _auto(scores):
-    return {k: v for k, v in scores.items() if not v.manual}
-
-
 def test_every_lab_has_cases(repo):
     assert sorted(CASES) == grading.list_labs(repo)
 
@@ -148,7 +144,8 @@ def test_kernel_grades_equal_nbgrader_grades(graded, kernel):
     compare = CASES[graded["lab"]]["compare"]
     for student, expected in (("perfect", kernel["baseline"]),
                               (compare, kernel["results"][compare])):
-        nbgrader_scores = {k: v.score for k, v in _auto(graded["results"][student]).items()}
+        nbgrader_scores = {k: v.score for k, v in
+                           simclass.autograded_scores(graded["results"][student]).items()}
         assert nbgrader_scores == expected, student
 
 
@@ -177,7 +174,8 @@ def test_csv_has_one_row_per_student(graded):
     for student, sub in graded["subs"].items():
         if sub.lost is None:
             assert by_student[student] == 0, student
-    auto_max = sum(v.max_score for v in _auto(graded["results"]["perfect"]).values())
+    auto_max = sum(v.max_score for v in
+                   simclass.autograded_scores(graded["results"]["perfect"]).values())
     assert by_student["perfect"] == auto_max
     assert by_student["untouched"] == 0
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.utils import is_solution
 from traitlets.config.loader import PyFileConfigLoader
 
 from lab_utils import colab, datasets, selfcheck
@@ -156,8 +157,7 @@ def _for_colab(nb, wheel: Path):
 
 def _head(nb):
     """The notebook up to its first exercise, then one cell with every import it makes."""
-    first = next(i for i, c in enumerate(nb.cells)
-                 if c.metadata.get("nbgrader", {}).get("solution"))
+    first = next(i for i, c in enumerate(nb.cells) if is_solution(c))
     imports = [line for c in nb.cells if c.cell_type == "code"
                for line in c.source.splitlines() if line.startswith(("import ", "from "))]
     head = nbformat.v4.new_notebook(metadata=nb.metadata, cells=nb.cells[:first])

@@ -30,10 +30,6 @@ OTHER_LAB = "lab2_regularization"
 METADATA_ONLY = {"vscode_saved", "old_client_4_4", "metadata_lost", "colab_untouched"}
 
 
-def _auto(scores):
-    return {k: v for k, v in scores.items() if not v.manual}
-
-
 @pytest.fixture(scope="module")
 def graded(repo, tmp_path_factory):
     course = grading.new_course(tmp_path_factory.mktemp("reshaped"), repo, [LAB])
@@ -69,7 +65,7 @@ def test_each_reshaped_submission_scores_as_the_student_meant(graded):
 
 @pytest.mark.slow
 def test_colab_saved_solution_gets_full_marks(graded):
-    full = _auto(graded["results"]["colab_saved"])
+    full = simclass.autograded_scores(graded["results"]["colab_saved"])
     assert all(v.score == v.max_score > 0 for v in full.values()), full
     assert graded["subs"]["colab_saved"].content.nbformat_minor == 0  # as Colab saves
 

@@ -220,7 +220,7 @@ def collect(course_dir, lab: str, autograde_csv=None, formgrader_url: str = FORM
         raise ReportError(f"no gradebook.db in {course}: release, collect and autograde "
                           f"{lab} first (python -m lab_utils autograde {lab})")
     base = formgrader_url.rstrip("/")
-    with Gradebook(grading._db_url(course)) as gb:
+    with Gradebook(grading.db_url(course)) as gb:
         try:
             assignment = gb.find_assignment(lab)
         except MissingEntry:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab_utils.config import CELL_TIMEOUT_ENV, SINGLE_THREAD_ENV, cell_timeout
-from lab_utils.instructor.grading import last_error
+from lab_utils.instructor.grading import db_url, last_error
 
 #: The course's release folder (``CourseDirectory.release_directory`` in nbgrader_config.py):
 #: the released notebook travels with each task, for ``reshape.ReshapeSubmission``.
@@ -131,11 +131,6 @@ def _write_tree(folder: Path, files: dict) -> None:
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-
-
-def db_url(course_dir) -> str:
-    """The gradebook of a course directory (``gradebook.db``, as nbgrader_config.py sets)."""
-    return "sqlite:///" + str(Path(course_dir).resolve() / "gradebook.db")
 
 
 def trimmed_gradebook(path) -> bytes:

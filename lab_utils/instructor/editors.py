@@ -42,10 +42,14 @@ def _new_id(*parts) -> str:
     return hashlib.sha1("/".join(map(str, parts)).encode()).hexdigest()[:12]
 
 
+def _blanks(lines: list[str]) -> list[int]:
+    """Blank lines inside a cell (neither the first line nor the last)."""
+    return [i for i, line in enumerate(lines) if not line.strip() and 0 < i < len(lines) - 1]
+
+
 def _top_level_blanks(lines: list[str]) -> list[int]:
     """Blank lines followed by an unindented line: between two functions or statements."""
-    return [i for i, line in enumerate(lines) if not line.strip() and 0 < i < len(lines) - 1
-            and lines[i + 1][:1] not in (" ", "\t", "")]
+    return [i for i in _blanks(lines) if lines[i + 1][:1] not in (" ", "\t", "")]
 
 
 def top_level_split(cell) -> bool:
@@ -57,8 +61,7 @@ def _split_point(lines: list[str]) -> int:
     """Where a student would put the cursor: between two top-level statements nearest the
     middle, else the blank line nearest the middle, else the middle."""
     middle = len(lines) // 2
-    blanks = _top_level_blanks(lines) or [
-        i for i, line in enumerate(lines) if not line.strip() and 0 < i < len(lines) - 1]
+    blanks = _top_level_blanks(lines) or _blanks(lines)
     return min(blanks, key=lambda i: abs(i - middle)) if blanks else max(1, middle)
 
 

@@ -81,11 +81,9 @@ def run_nbgrader(course_dir, *args, check: bool = True) -> subprocess.CompletedP
     return proc
 
 
-def _db_url(course_dir) -> str:
-    """The gradebook of a course directory (as set in nbgrader_config.py)."""
-    from lab_utils.instructor.cluster import db_url
-
-    return db_url(course_dir)
+def db_url(course_dir) -> str:
+    """The gradebook of a course directory (``gradebook.db``, as nbgrader_config.py sets)."""
+    return "sqlite:///" + str(Path(course_dir).resolve() / "gradebook.db")
 
 
 def list_labs(course_dir) -> list[str]:
@@ -191,7 +189,7 @@ def scores(course_dir, lab: str, student: str) -> dict[str, CellScore]:
     from nbgrader.api import Gradebook
 
     out = {}
-    with Gradebook(_db_url(course_dir)) as gb:
+    with Gradebook(db_url(course_dir)) as gb:
         submission = gb.find_submission(lab, student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
@@ -218,7 +216,7 @@ def add_students(course_dir, students) -> None:
     """Register students in the gradebook (so that exports list them even without grades)."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(_db_url(course_dir)) as gb:
+    with Gradebook(db_url(course_dir)) as gb:
         for student in students:
             gb.update_or_create_student(student)
 
@@ -325,11 +323,12 @@ def autograde_class(course_dir, lab: str, students=None, jobs: int | None = None
     outcomes, to_grade = {}, []
     done = set() if force else cluster.recorded(course_dir, lab)
     for student in students:
-        problem = _precheck(course_dir / "submitted" / student / lab / f"{lab}.ipynb")
         if student in done:
             outcomes[student] = GradingOutcome(student, "skipped", 0.0,
                                                "already autograded (--force to regrade)")
-        elif problem:
+            continue
+        problem = _precheck(course_dir / "submitted" / student / lab / f"{lab}.ipynb")
+        if problem:
             cluster.record(course_dir, lab, cluster.TaskResult(student, "error", 0.0, problem))
             outcomes[student] = GradingOutcome(student, "error", 0.0, problem)
         else:

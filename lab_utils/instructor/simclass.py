@@ -319,6 +319,12 @@ def colab_pair(source, released) -> dict[str, Submission]:
     }
 
 
+def autograded_scores(scores: dict) -> dict:
+    """The autograded cells of :func:`grading.scores`' per-cell scores (written answers,
+    graded by hand, left out)."""
+    return {k: v for k, v in scores.items() if not v.manual}
+
+
 def score_differences(subs: dict[str, Submission], results: dict) -> list[str]:
     """Where graded submissions did not score as their cases say (empty when all did).
 
@@ -330,7 +336,7 @@ def score_differences(subs: dict[str, Submission], results: dict) -> list[str]:
     for student, sub in subs.items():
         if sub.lost is None:
             continue
-        scores = {k: v for k, v in results.get(student, {}).items() if not v.manual}
+        scores = autograded_scores(results.get(student, {}))
         lost = {k for k, v in scores.items() if v.score != v.max_score}
         if not scores:
             problems.append(f"{student}: no autograded score")
@@ -437,6 +443,6 @@ def kernel_grades(source, perfect, subs: dict[str, Submission], cwd, timeout: in
     return baseline, results
 
 
-__all__ = ["Submission", "answer_cells", "autograded_tests", "colab_pair", "colab_saved", "edit",
-           "exercise_tests", "fault_class", "kernel_grades", "lab_class", "mistakes", "noisy",
-           "reshaped_class", "write_class"]
+__all__ = ["Submission", "answer_cells", "autograded_scores", "autograded_tests", "colab_pair",
+           "colab_saved", "edit", "exercise_tests", "fault_class", "kernel_grades", "lab_class",
+           "mistakes", "noisy", "reshaped_class", "score_differences", "write_class"]
