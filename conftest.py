@@ -17,7 +17,23 @@ pytest 9.2 no longer reads: the groups are silently ignored and a notebook's cel
 spread over both workers.)
 """
 
+import os
+from pathlib import Path
+
 import pytest
+
+from lab_utils.config import DATA_DIR_ENV
+
+#: The provisioned MovieLens folder beside the project (CI's ``../shared/data``).
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+
+
+def pytest_configure(config):
+    """Without ``LAB_UTILS_DATA_DIR``, point it at :data:`SHARED_DATA` if that holds
+    MovieLens: every kernel the suite starts inherits it (nbval's included), so a plain
+    ``make test`` never tries to download MovieLens."""
+    if DATA_DIR_ENV not in os.environ and (SHARED_DATA / "ml-100k" / "u.data").is_file():
+        os.environ[DATA_DIR_ENV] = str(SHARED_DATA)
 
 #: Slow scopes, longest first (measured on 2 cores; see `make test`'s --durations).
 SCOPE_ORDER = [

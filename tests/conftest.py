@@ -7,11 +7,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _shared_data() -> Path | None:
-    """The provisioned MovieLens folder: $LAB_UTILS_DATA_DIR, else ../shared/data."""
-    candidates = [os.environ.get("LAB_UTILS_DATA_DIR"), REPO.parent / "shared" / "data"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "ml-100k" / "u.data").is_file():
-            return Path(candidate)
+    """The provisioned MovieLens folder: $LAB_UTILS_DATA_DIR (the root conftest sets it to
+    ../shared/data when it is not set)."""
+    candidate = os.environ.get("LAB_UTILS_DATA_DIR")
+    if candidate and (Path(candidate) / "ml-100k" / "u.data").is_file():
+        return Path(candidate)
     return None
 
 
