@@ -51,7 +51,8 @@ TARGETS = {
         (None, "peak_rss_mib", "<=", 1536),
     ],
     "lab4_triplet_implicit": [
-        ("triplet_MF", "auc", ">=", 0.935), ("triplet_MF", "ndcg@10", ">=", 0.42),
+        ("triplet_MF_ensemble", "auc", ">=", 0.935),
+        ("triplet_MF_ensemble", "ndcg@10", ">=", 0.42),
         (None, "wall_s", "<=", 90), (None, "peak_rss_mib", "<=", 1536),
         (None, "autograde_s", "<=", 20),
     ],
