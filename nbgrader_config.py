@@ -52,6 +52,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Late work: the due dates, extensions and late policy live in course.toml and
+# extensions.csv beside this file (docs/instructor.md, "Deadlines, extensions and late
+# work"); nbgrader's AssignLatePenalties asks this plugin for each late notebook's penalty.
+c.AssignLatePenalties.plugin_class = "lab_utils.instructor.deadlines.CourseLatePolicy"
 
 # Google Colab: the labs' first cell installs the course package from this URL (pinned:
 # a wheel attached to a GitHub release, or "git+https://github.com/<org>/<repo>@v0.1.0").

@@ -221,7 +221,8 @@ def add_students(course_dir, students) -> None:
             gb.update_or_create_student(student)
 
 
-def import_submissions(course_dir, lab: str, source) -> tuple[list[str], dict[str, str]]:
+def import_submissions(course_dir, lab: str, source,
+                       timestamps_csv=None) -> tuple[list[str], dict[str, str]]:
     """Copy a folder or a zip of collected submissions into ``submitted/``.
 
     Accepted layouts, for every student:
@@ -231,7 +232,10 @@ def import_submissions(course_dir, lab: str, source) -> tuple[list[str], dict[st
       student id from each file name ``<student>_<lab>.ipynb`` (see nbgrader_config.py).
 
     Every student found is registered in the gradebook, so that the export has a row for
-    them even when their submission cannot be graded.
+    them even when their submission cannot be graded.  Each imported submission's time is
+    written to its ``timestamp.txt`` from the best source there is (the zip entry, an
+    exchange ``timestamp.txt``, ``timestamps_csv``, the file's modification time) and the
+    source of each to ``collect-<lab>.csv`` (:func:`lab_utils.instructor.timestamps.record`).
 
     Returns
     -------
@@ -261,6 +265,9 @@ def import_submissions(course_dir, lab: str, source) -> tuple[list[str], dict[st
                 problems[folder.name] = (f"no {lab}.ipynb in {folder} (found: "
                                          f"{', '.join(found) or 'nothing'}); graded 0")
     add_students(course_dir, [*students, *problems])
+    from lab_utils.instructor import timestamps
+
+    timestamps.record(course_dir, lab, source, students, timestamps_csv)
     return students, problems
 
 
