@@ -5,7 +5,8 @@ message shaped::
 
     <what>: expected <x>, got <y>. Hint: <concept>
 
-so that a student learns *what* is wrong and *which idea* to revisit.  Checks compare
+(:mod:`lab_utils.messages` owns that format and its parser) so that a student learns
+*what* is wrong and *which idea* to revisit.  Checks compare
 values against a reference, not only shapes.
 
 Inside ``with hidden("..."):`` (hidden tests) the expected values are not revealed and
@@ -19,6 +20,8 @@ import contextlib
 import contextvars
 
 import numpy as np
+
+from lab_utils import messages
 
 _REVEAL = contextvars.ContextVar("lab_utils_checks_reveal", default=True)
 
@@ -54,9 +57,9 @@ def fail(what: str, expected, got, hint: str) -> None:
     """
     exp = expected if isinstance(expected, str) else _short(expected)
     if not _REVEAL.get():
-        exp = "the hidden reference"
+        exp = messages.HIDDEN_REFERENCE
     gotten = got if isinstance(got, str) else _short(got)
-    raise CheckError(f"{what}: expected {exp}, got {gotten}. Hint: {hint}")
+    raise CheckError(messages.format_failure(what, exp, gotten, hint))
 
 
 def check_true(what: str, condition, expected: str, got, hint: str) -> None:
@@ -106,7 +109,7 @@ def check_close(
             fail(what, float(expected_arr), float(actual_arr), hint)
         index = tuple(int(i) for i in np.argwhere(~close)[0])
         fail(
-            f"{what} (at index {index}, {int((~close).sum())} of {close.size} values differ)",
+            messages.where_differs(what, index, int((~close).sum()), close.size),
             float(expected_arr[index]),
             float(actual_arr[index]),
             hint,
@@ -240,12 +243,11 @@ def hidden(what: str, hint: str = "re-read the exercise statement and test edge 
     try:
         yield
     except CheckError as exc:
-        raise CheckError(f"hidden test, {exc}") from None
+        raise CheckError(messages.as_hidden(str(exc))) from None
     except Exception as exc:
-        raise CheckError(
-            f"hidden test, {what}: expected to run on other inputs, got "
-            f"{type(exc).__name__}: {_short(str(exc), 200)}. Hint: {hint}"
-        ) from None
+        raise CheckError(messages.format_failure(
+            what, "to run on other inputs", f"{type(exc).__name__}: {_short(str(exc), 200)}",
+            hint, hidden=True)) from None
     finally:
         _REVEAL.reset(token)
 
@@ -282,21 +284,17 @@ def visible(what: str, hint: str):
     except CheckError:
         raise
     except NotImplementedError:
-        raise CheckError(
-            f"{what}: expected your code, got NotImplementedError (the exercise is not done "
-            f"yet). Hint: write your code where it says YOUR CODE HERE and delete the "
-            f"`raise NotImplementedError()` line"
-        ) from None
+        raise CheckError(messages.format_failure(
+            what, "your code", messages.NOT_DONE, "write your code where it says YOUR CODE "
+            "HERE and delete the `raise NotImplementedError()` line")) from None
     except NameError as exc:
-        raise CheckError(
-            f"{what}: expected the name to be defined, got NameError: {exc}. Hint: run (and "
-            f"fix) the cell that defines it before this test: Kernel -> Restart and run all"
-        ) from None
+        raise CheckError(messages.format_failure(
+            what, "the name to be defined", f"NameError: {exc}", "run (and fix) the cell "
+            "that defines it before this test: Kernel -> Restart and run all")) from None
     except Exception as exc:
-        raise CheckError(
-            f"{what}: expected to run on the test's inputs, got {type(exc).__name__}: "
-            f"{_clip(str(exc), 160)}{_where(exc)}. Hint: {hint}"
-        ) from None
+        raise CheckError(messages.format_failure(
+            what, "to run on the test's inputs",
+            f"{type(exc).__name__}: {_clip(str(exc), 160)}{_where(exc)}", hint)) from None
 
 
 def partial_credit(points: float, parts: dict) -> float:
@@ -317,7 +315,7 @@ def partial_credit(points: float, parts: dict) -> float:
         try:
             run()
         except Exception as exc:
-            print(f"[{name}] {exc}")
+            print(messages.format_part(name, str(exc)))
         else:
             passed += 1
     return float(points) * passed / len(parts)
