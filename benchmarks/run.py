@@ -9,7 +9,7 @@ and prints the same as Markdown (also saved as ``benchmarks/results.md``).  Each
 notebook runs in its own process so that its peak memory is its own.  ``autograde_s``
 is the time nbgrader takes to autograde one perfect submission of the lab;
 ``class_sequential_s`` / ``class_parallel_s`` grade a simulated class (the perfect and
-untouched notebooks and every mistake of :mod:`lab_utils.instructor.cases`) one at a time
+untouched notebooks and every mistake of :mod:`tests.cases`) one at a time
 and one per core; ``kernel_grades_equal`` says whether nbgrader's grade of every mistake
 equals the one-kernel shortcut the tests use (``simclass.kernel_grades``).  ``targets``
 compares the figures with the quality and speed targets of the
@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # tests.support (simulated classes) and tests.cases
+    sys.path.insert(0, str(REPO))
 
 #: Quality and speed targets of the labs' issues: (model or None for the lab itself,
 #: metric, "<=" or ">=", bound).  Measured on every run and reported; a miss fails the run.
@@ -189,7 +191,8 @@ def class_timing(lab: str) -> dict:
     """Grade a simulated class (perfect, untouched, each realistic mistake of the lab)
     sequentially and in parallel; return both wall times, whether the grades agree, and
     whether every mistake's nbgrader grade equals the one-kernel shortcut of the tests."""
-    from lab_utils.instructor import grading, simclass
+    from lab_utils.instructor import grading
+    from tests.support import simclass
 
     timings, grades = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -218,7 +221,8 @@ def class_timing(lab: str) -> dict:
 def _scale_class(course, lab: str, size: int) -> list[str]:
     """Submit ``size`` submissions of ``lab``: the simulated class (perfect, untouched, every
     mistake) repeated under new student ids.  Used by :func:`cluster_timing`."""
-    from lab_utils.instructor import grading, simclass
+    from lab_utils.instructor import grading
+    from tests.support import simclass
 
     source, released = grading.read_lab(course, lab)
     subs = {**simclass.lab_class(source, released, lab), **simclass.mistakes(source, released, lab)}

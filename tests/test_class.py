@@ -11,7 +11,7 @@ One lab (:data:`FAULT_LAB`) also receives the lab-independent faults: a syntax e
 exception in an extra first cell, an infinite loop (cut by a short cell timeout),
 duplicated and deleted test cells, another kernel name, an empty notebook, a corrupt file
 and a misnamed file -- each graded or reported as documented, never crashing the run.
-See :mod:`lab_utils.instructor.simclass` for the classes.
+See :mod:`tests.support.simclass` for the classes.
 """
 
 import csv
@@ -24,8 +24,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from lab_utils.config import CELL_TIMEOUT_ENV
-from lab_utils.instructor import grading, nbgrader_ext, simclass
-from lab_utils.instructor.cases import CASES
+from lab_utils.instructor import grading, nbgrader_ext
+from tests.cases import CASES
+from tests.support import simclass
 
 pytestmark = pytest.mark.slow
 

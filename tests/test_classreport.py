@@ -22,8 +22,9 @@ import nbformat
 import pytest
 
 from lab_utils import checks
-from lab_utils.instructor import classreport, cli, grading, simclass
-from lab_utils.instructor.cases import CASES
+from lab_utils.instructor import classreport, cli, grading
+from tests.cases import CASES
+from tests.support import simclass
 
 LAB = "lab1_embeddings"
 REPO = Path(__file__).resolve().parents[1]

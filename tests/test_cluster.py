@@ -26,7 +26,7 @@ import pytest
 
 from lab_utils.config import DATA_DIR_ENV
 from lab_utils.instructor import cli, cluster, grading
-from lab_utils.instructor.cases import CASES
+from tests.cases import CASES
 
 LAB = "lab1_embeddings"
 # s per submission: a graded lab1 notebook takes 11-30 s on 2 cores shared with other work;
@@ -102,7 +102,7 @@ def klass(template):
     perfect = grading.perfect_submission(source, released)
     sleeper = copy.deepcopy(perfect)
     sleeper.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(10**6)"))
-    from lab_utils.instructor import simclass
+    from tests.support import simclass
 
     return {"perfect": perfect, COMPARE: simclass.mistakes(source, released, LAB)[COMPARE].content,
             "twin": copy.deepcopy(perfect), "sleeper": sleeper}

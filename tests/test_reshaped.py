@@ -18,8 +18,9 @@ import copy
 import nbformat
 import pytest
 
-from lab_utils.instructor import editors, grading, reshape, simclass
+from lab_utils.instructor import grading, reshape
 from lab_utils.instructor.nbgrader_ext import STDERR_NOTE, StderrIsNotFailure
+from tests.support import editors, simclass
 
 LAB = "lab1_embeddings"  # the fastest lab: the reshapings do not depend on the content
 OTHER_LAB = "lab2_regularization"

@@ -5,11 +5,10 @@
   collect, autograde, scores, feedback, export.
 - :mod:`lab_utils.instructor.nbgrader_ext` -- nbgrader plug-ins that fix or harden nbgrader
   0.9.6 (configured in ``nbgrader_config.py``), and the parser of hidden-test regions.
-- :mod:`lab_utils.instructor.cases` -- each lab's realistic mistakes.
-- :mod:`lab_utils.instructor.simclass` -- simulated classes built from those cases, used by
-  the tests and the benchmark.
 - :mod:`lab_utils.instructor.classreport` -- after grading, what the class understood: a
   per-lab HTML page and CSV tables (``python -m lab_utils report LAB``).
 
-The student side -- what a lab notebook imports -- is the top level of :mod:`lab_utils`.
+The per-lab cases and simulated classes live in ``tests/cases`` and ``tests/support`` (no
+wheel carries them).  The student side -- what a lab notebook imports -- is the top level
+of :mod:`lab_utils`.
 """

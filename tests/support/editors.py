@@ -16,7 +16,7 @@ Each function returns a reshaped copy of a notebook, the way an editor leaves it
   ids, another kernelspec, old per-cell view metadata;
 - :func:`without_metadata` -- an editor that drops cell metadata altogether.
 
-Used by :func:`lab_utils.instructor.simclass.reshaped_class` and the tests of
+Used by :func:`tests.support.simclass.reshaped_class` and the tests of
 :mod:`lab_utils.instructor.reshape` (``tests/test_reshaped.py``).
 """
 

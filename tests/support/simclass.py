@@ -3,7 +3,7 @@
 A *class* maps a student id to a :class:`Submission`: what the student hands in (a
 notebook, raw bytes, or a notebook under a wrong file name) and which test cells it must
 lose (``None``: it cannot be graded and must be reported).  Built from a lab's source
-and released notebooks and its cases in :mod:`lab_utils.instructor.cases`:
+and released notebooks and its cases in :mod:`tests.cases`:
 
 - :func:`lab_class` -- the perfect submission, the untouched lab and one realistic
   mistake: graded end to end through nbgrader for every lab;
@@ -14,7 +14,7 @@ and released notebooks and its cases in :mod:`lab_utils.instructor.cases`:
 - :func:`reshaped_class` -- submissions as editors leave them (cells split, merged,
   moved, retyped or deleted; saved by Colab, VS Code or an nbformat 4.4 client; metadata
   lost; megabytes of stale output; correct but noisy answers), built with
-  :mod:`lab_utils.instructor.editors`: graded end to end on one lab;
+  :mod:`tests.support.editors`: graded end to end on one lab;
 - :func:`colab_pair` -- the perfect submission and the untouched lab as Colab saves them;
 - :func:`mistakes` -- every realistic mistake of the lab (at least one per answer cell);
   :func:`kernel_grades` grades them all in one kernel by re-running only the exercise's
@@ -30,9 +30,10 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import determine_grade, is_grade, is_solution
 
-from lab_utils.instructor import editors, grading
-from lab_utils.instructor.cases import CASES
-from lab_utils.instructor.editors import colab_saved
+from lab_utils.instructor import grading
+from tests.cases import CASES
+from tests.support import editors
+from tests.support.editors import colab_saved
 
 
 @dataclass
