@@ -12,7 +12,9 @@ The instructor commands wrap nbgrader (run them in the course directory, the one
     python -m lab_utils autograde lab1_embeddings     # new submissions, one per core
     python -m lab_utils feedback lab1_embeddings      # feedback/<student>/<lab>/<lab>.html
     python -m lab_utils export grades.csv             # one row per student and lab
+    python -m lab_utils export in.csv --format canvas --roster canvas-gradebook.csv
     python -m lab_utils report lab1_embeddings        # reports/<lab>/report.html and CSVs
+    python -m lab_utils similarity lab1_embeddings    # reports/<lab>/similarity.html
 
 Every error a user can cause ends the command with one line on stderr -- what went
 wrong, where, and what to do -- and a non-zero exit status (2 for a wrong command line or
@@ -61,6 +63,29 @@ def _lab(course: Path, lab: str) -> str:
     return lab
 
 
+def _released(course: Path, lab: str) -> None:
+    """Stop in one line when ``lab`` was never released: nbgrader would otherwise fail once
+    per submission ("Please see the above traceback")."""
+    from lab_utils.instructor.grading import db_url
+
+    released = course / "labs" / lab / f"{lab}.ipynb"
+    in_gradebook = False
+    if (course / "gradebook.db").is_file():
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(db_url(course)) as gb:
+            try:
+                gb.find_assignment(lab)
+                in_gradebook = True
+            except MissingEntry:
+                pass
+    if not (released.is_file() and in_gradebook):
+        missing = "labs/" + f"{lab}/{lab}.ipynb" if not released.is_file() else \
+            "its entry in gradebook.db"
+        raise CliError(f"{lab} was never released (no {missing}): run `python -m lab_utils "
+                       f"release {lab}`, then this command again", status=1)
+
+
 def _fetch(args: argparse.Namespace) -> int:
     try:
         folder = datasets.fetch_movielens_100k(args.data_home)
@@ -97,7 +122,16 @@ def _collect(args) -> int:
     if source.is_file() and not zipfile.is_zipfile(source):
         raise CliError(f"{source} is not a folder nor a readable zip archive: download it "
                        f"again, or unpack it and give the folder")
-    students, problems = grading.import_submissions(course, lab, source)
+    from lab_utils.instructor import deadlines, timestamps
+
+    if args.timestamps and not Path(args.timestamps).is_file():
+        raise CliError(f"{args.timestamps} does not exist: give the CSV of "
+                       f"student,timestamp, or drop --timestamps")
+    try:
+        students, problems = grading.import_submissions(course, lab, source,
+                                                        timestamps_csv=args.timestamps)
+    except deadlines.DeadlineError as exc:
+        raise CliError(str(exc)) from exc
     for student, problem in problems.items():
         print(f"  {student}: {problem}")
     if not students:
@@ -106,6 +140,11 @@ def _collect(args) -> int:
     print(f"{lab}: imported {len(students)} submissions into {course}/submitted"
           + (f"; {len(problems)} students without a usable file (listed above)" if problems
              else ""))
+    rows = timestamps.read_report(course, lab)
+    counts = {how: sum(r["source"] == how for r in rows) for how in timestamps.SOURCES}
+    print(f"{lab}: submission times from "
+          + ", ".join(f"{how} ({n})" for how, n in counts.items() if n)
+          + f"; each student's in {timestamps.report_path(course, lab)}")
     return 0
 
 
@@ -125,6 +164,13 @@ def _autograde(args) -> int:
                        f"--scheduler-file to grade on this machine")
     if args.timeout is not None and args.timeout <= 0:
         raise CliError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    _released(course, lab)
+    from lab_utils.instructor import deadlines
+
+    try:
+        deadlines.sync_gradebook(course, lab)  # the due date travels with each task
+    except deadlines.DeadlineError as exc:
+        raise CliError(str(exc)) from exc
     start = time.perf_counter()
     try:
         outcomes = grading.autograde_class(
@@ -144,6 +190,7 @@ def _autograde(args) -> int:
         raise CliError(f"cannot reach the Dask scheduler {args.scheduler or args.scheduler_file}"
                        f": {exc}; check the address, or drop --scheduler to grade on this "
                        f"machine", status=1) from exc
+    late = [x for x in deadlines.apply_late_penalties(course, lab) if x.penalty > 0]
     report = grading.write_report(outcomes, args.report or course / f"autograde-{lab}.csv")
     skipped = [o for o in outcomes.values() if o.status == "skipped"]
     errors = [o for o in outcomes.values() if o.status not in ("graded", "skipped")]
@@ -154,6 +201,9 @@ def _autograde(args) -> int:
           f"{time.perf_counter() - start:.0f} s; "
           + (f"{len(skipped)} already graded (--force to regrade); " if skipped else "")
           + f"{len(errors)} reported (see {report})")
+    if late:
+        print(f"{lab}: late penalties (course.toml): "
+              + ", ".join(f"{x.student} -{x.penalty:g}" for x in late))
     from lab_utils.instructor import classreport
 
     try:
@@ -174,6 +224,17 @@ def _feedback(args) -> int:
                        f"`python -m lab_utils autograde {lab}` first", status=1)
     grading.generate_feedback(course, lab)
     print(f"{lab}: feedback written to {course}/feedback/<student>/{lab}/")
+    if args.bundle:
+        from lab_utils.instructor import feedback_bundle, lms
+
+        try:
+            archive, entries = feedback_bundle.write_bundle(
+                course, lab, Path(args.bundle).resolve(), args.lms, args.roster,
+                args.id_column)
+        except lms.RosterError as exc:
+            raise CliError(str(exc), status=1) from exc
+        print(f"{lab}: {len(entries)} students' feedback in {args.bundle} and {archive} "
+              f"(named for {args.lms}: see docs/instructor.md, 'Feedback back to students')")
     return 0
 
 
@@ -181,10 +242,45 @@ def _export(args) -> int:
     from lab_utils.instructor import grading
 
     course = _course(args)
+    from lab_utils.instructor import deadlines, lms
+
     target = Path(args.to).resolve()
     if not target.parent.is_dir():
         raise CliError(f"cannot write {target}: folder {target.parent} does not exist")
-    print(f"grades written to {grading.export_grades(course, target)}")
+    if args.format != "csv" and not args.roster:
+        raise CliError(f"--format {args.format} needs --roster: the CSV of students "
+                       f"downloaded from {args.format.capitalize()} (see docs/instructor.md)")
+    try:  # penalties from the current scores (manual grades included), due dates, extensions
+        for lab in grading.list_labs(course) if (course / "solutions").is_dir() else []:
+            deadlines.apply_late_penalties(course, lab)
+    except deadlines.DeadlineError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        if args.format == "csv":
+            grading.export_grades(course, target)
+        else:
+            writer = lms.write_canvas if args.format == "canvas" else lms.write_moodle
+            writer(target, lms.grades(course), args.roster, args.id_column)
+    except lms.RosterError as exc:
+        raise CliError(str(exc), status=1) from exc
+    print(f"grades written to {target} ({args.format}: raw score, late penalty, final "
+          f"score)" if args.format == "csv" else f"grades written to {target} "
+          f"({args.format} import format, final scores)")
+    return 0
+
+
+def _similarity(args) -> int:
+    from lab_utils.instructor import similarity
+
+    course = _course(args)
+    lab = _lab(course, args.lab)
+    if not any(course.glob(f"submitted/*/{lab}/{lab}.ipynb")):
+        raise CliError(f"no submissions of {lab} in {course}/submitted: import them first "
+                       f"with `python -m lab_utils collect {lab} <folder or zip>`", status=1)
+    _released(course, lab)
+    page = similarity.write_page(course, lab, args.output, top=args.top)
+    print(f"{lab}: most similar answers per exercise in {page} (a reason to look, "
+          f"never evidence on its own)")
     return 0
 
 
@@ -212,8 +308,15 @@ EXAMPLES = {
                   "  python -m lab_utils autograde lab1_embeddings --student jdoe42 --force\n"
                   "  python -m lab_utils autograde lab1_embeddings --scheduler-file "
                   "~/scheduler.json"),
-    "feedback": "example:\n  python -m lab_utils feedback lab1_embeddings",
-    "export": "example:\n  python -m lab_utils export grades.csv",
+    "feedback": ("examples:\n  python -m lab_utils feedback lab1_embeddings\n"
+                 "  python -m lab_utils feedback lab1_embeddings --bundle upload/ --lms canvas "
+                 "--roster canvas-gradebook.csv"),
+    "export": ("examples:\n  python -m lab_utils export grades.csv\n"
+               "  python -m lab_utils export canvas-import.csv --format canvas "
+               "--roster canvas-gradebook.csv\n"
+               "  python -m lab_utils export moodle-import.csv --format moodle "
+               "--roster moodle-grades.csv --id-column Username"),
+    "similarity": "example:\n  python -m lab_utils similarity lab1_embeddings",
     "report": ("examples:\n  python -m lab_utils report lab1_embeddings\n"
                "  python -m lab_utils report lab1_embeddings "
                "--formgrader-url https://hub.example.org/user/teacher"),
@@ -260,6 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = course(command("collect", "import a folder or LMS zip of submissions"))
     p.add_argument("lab")
     p.add_argument("source", help="folder of <student>/<lab>.ipynb, or a .zip")
+    p.add_argument("--timestamps", metavar="CSV",
+                   help="submission times (student,timestamp) when neither the zip nor an "
+                        "exchange timestamp.txt has them (default: timestamps.csv in the "
+                        "course folder, if any)")
     p.set_defaults(func=_collect)
     p = course(command("autograde", "autograde all submissions of a lab"))
     p.add_argument("lab")
@@ -279,12 +386,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="CSV of statuses (default: autograde-<lab>.csv in the "
                                     "course folder)")
     p.set_defaults(func=_autograde)
+    from lab_utils.instructor import feedback_bundle, lms
+
     p = course(command("feedback", "generate HTML feedback for a lab"))
     p.add_argument("lab")
+    p.add_argument("--bundle", metavar="DIR",
+                   help="also write one entry per student into DIR (and DIR.zip), named for "
+                        "the LMS's bulk upload of feedback files")
+    p.add_argument("--lms", choices=feedback_bundle.LAYOUTS, default="plain",
+                   help="naming of the bundle (default: plain, <student>/)")
+    p.add_argument("--roster", metavar="CSV", help="the LMS's list of students (Canvas: "
+                   "gradebook export; Moodle: the assignment's grading worksheet)")
+    p.add_argument("--id-column", help="roster column holding nbgrader's student ids "
+                   "(default: Canvas 'SIS Login ID', Moodle 'ID number')")
     p.set_defaults(func=_feedback)
-    p = course(command("export", "export all grades to CSV"))
+    p = course(command("export", "export all grades (nbgrader's CSV, or an LMS import file)"))
     p.add_argument("to", nargs="?", default="grades.csv")
+    p.add_argument("--format", choices=lms.FORMATS, default="csv",
+                   help="csv: nbgrader's export (raw score, late penalty, score); canvas or "
+                        "moodle: the LMS's grade import CSV (needs --roster)")
+    p.add_argument("--roster", metavar="CSV",
+                   help="the students as downloaded from the LMS (Canvas: its gradebook "
+                        "export; Moodle: its grade export), with the LMS's ids")
+    p.add_argument("--id-column", help="roster column holding nbgrader's student ids "
+                   "(default: Canvas 'SIS Login ID', Moodle 'ID number')")
     p.set_defaults(func=_export)
+    p = course(command("similarity", "flag similar answers per exercise (HTML page)"))
+    p.add_argument("lab")
+    p.add_argument("--output", help="the page (default: reports/<lab>/similarity.html)")
+    p.add_argument("--top", type=int, default=5, help="pairs shown per exercise (default 5)")
+    p.set_defaults(func=_similarity)
     p = course(command("report", "write the class report of a graded lab (HTML and CSV)"))
     p.add_argument("lab")
     p.add_argument("--formgrader-url", default=None,
