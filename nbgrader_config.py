@@ -33,6 +33,9 @@ c.Execute.interrupt_on_timeout = True
 # student saved (megabytes, or a stale "test passed") are cleared first.
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
+    # graders' view: the submitted outputs of the cells written answers interpret are kept
+    # aside before they are cleared (lab_utils/instructor/student_outputs.py)
+    "lab_utils.instructor.student_outputs.StashStudentOutputs",
     "nbgrader.preprocessors.ClearOutput",
     "lab_utils.instructor.reshape.ReshapeSubmission",
     "lab_utils.instructor.nbgrader_ext.DeduplicateIdsDropMetadata",
@@ -42,14 +45,25 @@ c.Autograde.sanitize_preprocessors = [
 ]
 # A test cell fails by raising: what a correct answer writes to stderr while its test runs
 # (warnings, log records) no longer scores it 0; an error output still does.
+#
+# Every grading kernel runs in a bubblewrap sandbox (lab_utils/instructor/sandbox.py): it
+# sees the system and the course environment read-only, not the course folder (gradebook,
+# solutions, other students), has no network, a PID namespace, and limits on memory,
+# processes and wall time.  Without bubblewrap, grading refuses to start unless
+# LAB_UTILS_SANDBOX=off (the CLI's --no-sandbox).  Limits: c.SandboxedKernelManager.memory_mb
+# (4096), .max_processes (512), .wall_time (1800 s), or the LAB_UTILS_SANDBOX_* variables.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "lab_utils.instructor.sandbox.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "lab_utils.instructor.nbgrader_ext.StderrIsNotFailure",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
+    # graders' view, after the grades are saved (ungraded cells, no nbgrader metadata): the
+    # student's own outputs beside the re-run, each written question's mark scheme
+    "lab_utils.instructor.student_outputs.ShowStudentOutputs",
+    "lab_utils.instructor.markscheme.ShowMarkSchemes",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Late work: the due dates, extensions and late policy live in course.toml and
@@ -70,6 +84,7 @@ c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.InstantiateTests",
     "nbgrader.preprocessors.LockCells",
     "nbgrader.preprocessors.ClearSolutions",
+    "lab_utils.instructor.markscheme.ClearMarkSchemes",  # a block outside the solution region
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.CheckCellMetadata",
     "nbgrader.preprocessors.ComputeChecksums",
@@ -90,6 +105,7 @@ c.ClearSolutions.enforce_metadata = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "lab_utils.instructor.nbgrader_ext.ClearHiddenTestsAndTracebacks",
+    "lab_utils.instructor.markscheme.ClearGradersOnly",  # mark schemes are for graders only
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
