@@ -15,6 +15,7 @@ The instructor commands wrap nbgrader (run them in the course directory, the one
     python -m lab_utils export in.csv --format canvas --roster canvas-gradebook.csv
     python -m lab_utils report lab1_embeddings        # reports/<lab>/report.html and CSVs
     python -m lab_utils similarity lab1_embeddings    # reports/<lab>/similarity.html
+    python -m lab_utils rubric lab2_regularization    # written questions, mark schemes
 
 Every error a user can cause ends the command with one line on stderr -- what went
 wrong, where, and what to do -- and a non-zero exit status (2 for a wrong command line or
@@ -299,6 +300,16 @@ def _report(args) -> int:
     return 0
 
 
+def _rubric(args) -> int:
+    from lab_utils.instructor import markscheme
+
+    course = _course(args)
+    lab = _lab(course, args.lab)
+    questions = markscheme.written_questions(markscheme.source_notebook(course, lab))
+    print(markscheme.rubric_markdown(lab, questions), end="")
+    return 0
+
+
 EXAMPLES = {
     "fetch": "example:\n  python -m lab_utils fetch --data-home /srv/course-data",
     "release": "example:\n  python -m lab_utils release lab1_embeddings",
@@ -320,6 +331,7 @@ EXAMPLES = {
     "report": ("examples:\n  python -m lab_utils report lab1_embeddings\n"
                "  python -m lab_utils report lab1_embeddings "
                "--formgrader-url https://hub.example.org/user/teacher"),
+    "rubric": "example:\n  python -m lab_utils rubric lab2_regularization > rubric.md",
 }
 
 
@@ -424,6 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--autograde-csv", help="autograde status CSV (default: "
                                            "autograde-<lab>.csv in the course folder)")
     p.set_defaults(func=_report)
+    p = course(command("rubric", "print a lab's written questions: points, question, model "
+                                 "answer and mark scheme (graders only)"))
+    p.add_argument("lab")
+    p.set_defaults(func=_rubric)
     return parser
 
 
