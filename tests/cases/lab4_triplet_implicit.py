@@ -1,6 +1,11 @@
 """The grading cases of lab4_triplet_implicit (see :mod:`tests.cases`)."""
 
 CASES = {
+    "right": {
+        # Exercise 1: the hinge written with maximum instead of relu.
+        "margin_maximum": [("margin_loss", "keras.ops.relu(margin - pos_scores + neg_scores)",
+                            "keras.ops.maximum(0.0, margin - pos_scores + neg_scores)")],
+    },
     "wrong": {
         "wrong_margin_sign": ("margin_loss", "margin - pos_scores + neg_scores",
                               "margin + pos_scores - neg_scores", ["test_margin_loss"]),

@@ -16,6 +16,10 @@ and released notebooks and its cases in :mod:`tests.cases`:
   lost; megabytes of stale output; correct but noisy answers), built with
   :mod:`tests.support.editors`: graded end to end on one lab;
 - :func:`colab_pair` -- the perfect submission and the untouched lab as Colab saves them;
+- :func:`right_answers` -- every correct alternative of the lab (its ``right`` cases), and
+  :func:`right_class` the same in as few submissions as possible (full marks each);
+  :func:`seed_failures` runs each exercise's visible and hidden tests on the solution and
+  every alternative under many notebook seeds, in one kernel;
 - :func:`mistakes` -- every realistic mistake of the lab (at least one per answer cell);
   :func:`kernel_grades` grades them all in one kernel by re-running only the exercise's
   cells, and the tests check on one mistake per lab that nbgrader gives the same grade.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 
 import nbformat
@@ -100,6 +105,64 @@ def mistakes(source, released, lab: str) -> dict[str, Submission]:
     perfect = grading.perfect_submission(source, released)
     return {name: Submission(edit(perfect, cell_id, old, new), list(lost))
             for name, (cell_id, old, new, lost) in CASES[lab]["wrong"].items()}
+
+
+def replace_cell(nb, cell_id: str, new: str):
+    """A copy of ``nb`` whose cell ``cell_id`` holds ``new`` instead of its whole source."""
+    nb = copy.deepcopy(nb)
+    _cell(nb, cell_id).source = new
+    return nb
+
+
+def _apply(nb, edits):
+    """``nb`` with a right case's edits: ``(answer cell, old, new)``, ``old=None`` replacing
+    the whole cell by ``new``."""
+    for cell_id, old, new in edits:
+        nb = replace_cell(nb, cell_id, new) if old is None else edit(nb, cell_id, old, new)
+    return nb
+
+
+def right_answers(source, released, lab: str) -> dict[str, Submission]:
+    """Every correct alternative of ``lab`` (its cases' ``right``): the perfect submission
+    with one exercise answered another correct way; each must earn full marks."""
+    perfect = grading.perfect_submission(source, released)
+    return {name: Submission(_apply(perfect, edits), [])
+            for name, edits in CASES[lab].get("right", {}).items()}
+
+
+def _right_by_exercise(lab: str) -> dict[str, list[str]]:
+    """The right cases of ``lab`` grouped by the first answer cell they edit, in order."""
+    groups: dict[str, list[str]] = {}
+    for name, edits in CASES[lab].get("right", {}).items():
+        groups.setdefault(edits[0][0], []).append(name)
+    return groups
+
+
+def right_class(source, released, lab: str) -> dict[str, Submission]:
+    """Every right case of ``lab`` in as few submissions as possible, each for full marks.
+
+    Submission ``right_k`` answers every exercise that has a k-th correct alternative with
+    it (the others as the solution does), so that the class grows by the largest number of
+    alternatives of one exercise, not by the number of right cases.  A right case that edits
+    the cells of another case of the same submission goes to the next submission.
+    """
+    perfect = grading.perfect_submission(source, released)
+    cases = CASES[lab].get("right", {})
+    pending = [name for names in zip_longest(*_right_by_exercise(lab).values())
+               for name in names if name]
+    subs, k = {}, 0
+    while pending:
+        k += 1
+        nb, touched, later = perfect, set(), []
+        for name in pending:
+            cells = {cell_id for cell_id, *_ in cases[name]}
+            if cells & touched:
+                later.append(name)
+                continue
+            nb, touched = _apply(nb, cases[name]), touched | cells
+        subs[f"right_{k}"] = Submission(nb, [])
+        pending = later
+    return subs
 
 
 def lab_class(source, released, lab: str) -> dict[str, Submission]:
@@ -444,6 +507,97 @@ def kernel_grades(source, perfect, subs: dict[str, Submission], cwd, timeout: in
     return baseline, results
 
 
+#: Re-seeds the notebook as its set-up cell does with ``setup_notebook(seed=...)``: Python's
+#: ``random``, NumPy's global generator and TensorFlow/Keras (default initialisers included).
+RESEED = "import keras as _keras\n_keras.utils.set_random_seed({seed})"
+
+
+def _failure(cell) -> str:
+    """The last line of a failed test cell's error (or its stderr), for a report."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename')}: {out.get('evalue', '')}"[:400]
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            return "stderr: " + out.get("text", "")[:400]
+    return "partial credit"
+
+
+def seed_failures(source, released, lab: str, cwd, seeds=range(20), timeout: int = 300):
+    """False failures: test cells that do not give full marks to a correct answer.
+
+    One kernel runs the perfect submission once, top to bottom, as nbgrader runs it
+    (grading mode: short training budgets).  Then, for each exercise, the solution and
+    every ``right`` case of ``lab`` that edits it are run under each notebook seed: the
+    notebook is re-seeded (:data:`RESEED`), the answer cell(s) run, then the exercise's
+    test cells, visible and hidden (the source's), and each is scored by nbgrader's own
+    ``determine_grade``.  The demonstration cells between an answer and its tests are not
+    re-run (they may train); the solution is put back before the next exercise.
+
+    Returns
+    -------
+    (failures, runs)
+        ``failures`` lists ``(answer name, seed, test cell, message)`` for every test cell
+        below full marks; ``runs`` counts the (answer, seed) pairs run.
+    """
+    from nbclient import NotebookClient
+
+    perfect = grading.perfect_submission(source, released)
+    nb = _with_source_tests(perfect, source)
+    index = {grading.grade_id(c): i for i, c in enumerate(nb.cells) if grading.grade_id(c)}
+    max_points = {grading.grade_id(c): float(c.metadata["nbgrader"].get("points", 0))
+                  for c in nb.cells if c.cell_type == "code" and is_grade(c)
+                  and not is_solution(c)}
+    env = dict(grading._env(), NBGRADER_EXECUTION="autograde")
+    client = NotebookClient(copy.deepcopy(nb), timeout=timeout, kernel_name="python3",
+                            allow_errors=True, resources={"metadata": {"path": str(cwd)}})
+
+    def run(cell, i=0):
+        cell = copy.deepcopy(cell)
+        client.execute_cell(cell, i)
+        return cell
+
+    def run_tests(answer_ids, label, seed, failures):
+        for answer_id in answer_ids:
+            for test_id in exercise_tests(nb, answer_id):
+                cell = run(nb.cells[index[test_id]], index[test_id])
+                score = determine_grade(cell)[0]
+                if score is None or float(score) < max_points[test_id]:
+                    failures.append((label, seed, test_id, _failure(cell)))
+
+    cases = CASES[lab].get("right", {})
+    failures, runs = [], 0
+    with client.setup_kernel(env=env):
+        baseline = {}
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                done = run(cell, i)
+                if grading.grade_id(cell) in max_points:
+                    baseline[grading.grade_id(cell)] = determine_grade(done)[0]
+        broken = {k: v for k, v in baseline.items() if v != max_points[k]}
+        if broken:
+            raise RuntimeError(f"{lab}: the perfect submission does not get full marks "
+                               f"top to bottom: {broken}")
+        for answer_id in answer_cells(nb):
+            alternatives = [(f"solution:{answer_id}", [(answer_id, None, None)])]
+            alternatives += [(name, edits) for name, edits in cases.items()
+                             if edits[0][0] == answer_id]
+            for label, edits in alternatives:
+                answer_ids = list(dict.fromkeys(cell_id for cell_id, *_ in edits))
+                edited = _apply(perfect, [e for e in edits if e[2] is not None])
+                cells = {a: _cell(edited, a) for a in answer_ids}
+                for seed in seeds:
+                    run(nbformat.v4.new_code_cell(RESEED.format(seed=seed)))
+                    for a in answer_ids:
+                        run(cells[a], index[a])
+                    run_tests(answer_ids, label, seed, failures)
+                    runs += 1
+                for a in answer_ids:  # the solution back, for the next exercises
+                    run(nb.cells[index[a]], index[a])
+    return failures, runs
+
+
 __all__ = ["Submission", "answer_cells", "autograded_scores", "autograded_tests", "colab_pair",
            "colab_saved", "edit", "exercise_tests", "fault_class", "kernel_grades", "lab_class",
-           "mistakes", "noisy", "reshaped_class", "score_differences", "write_class"]
+           "mistakes", "noisy", "replace_cell", "reshaped_class", "right_answers", "right_class",
+           "score_differences", "seed_failures", "write_class"]
