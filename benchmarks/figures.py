@@ -11,13 +11,12 @@ solution notebook defines).
 FIGURES: dict[str, str] = {
     "lab1_embeddings": """{
     "learned_embeddings": {
-        "nn_category_accuracy": neighbour_category_accuracy(learned, data.categories, k=1),
-        "nn5_category_accuracy": neighbour_category_accuracy(learned, data.categories, k=5),
+        "nn_category_accuracy": share["learned"],
+        "nn5_category_accuracy": share["learned, 5 neighbours"],
         "val_accuracy": history.history["val_accuracy"][-1],
     },
-    "one_hot": {
-        "nn_category_accuracy": neighbour_category_accuracy(np.eye(num_symbols), data.categories),
-    },
+    "untrained_embeddings": {"nn_category_accuracy": share["untrained"]},
+    "one_hot": {"nn_category_accuracy": share["one-hot"]},
 }""",
     "lab2_regularization": """{
     **{f"dropout_{rate}": {"train_accuracy": r["train accuracy"],
