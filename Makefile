@@ -33,8 +33,10 @@ data: venv
 lab: venv data
 	$(BIN)/jupyter lab --notebook-dir=labs
 
+# ruff, and deptry: every import declared, every dependency used (config in pyproject).
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/deptry .
 
 # The browser test drives Debian's Chromium (Playwright's own browser download does not
 # work offline); install it when missing (CI runs as root).

@@ -1,4 +1,5 @@
-"""pyproject.toml and environment.yml pin the same packages at the same versions."""
+"""pyproject.toml and environment.yml pin the same packages at the same versions (the
+student dependencies, the instructor extra and the dev extra)."""
 
 import re
 import tomllib
@@ -18,7 +19,10 @@ def _pins(lines):
 
 def test_environment_yml_matches_pyproject(repo):
     project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
-    declared = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    assert "lab-utils[instructor]" in extras["dev"], "make venv (.[dev]) installs the instructor's"
+    declared = [dep for dep in project["dependencies"] + extras["instructor"] + extras["dev"]
+                if not dep.startswith("lab-utils[")]
     assert all("==" in dep for dep in declared), "every dependency is pinned exactly"
     from_pyproject = _pins(declared)
     env_lines = [line.strip()[2:] for line in (repo / "environment.yml").read_text().splitlines()
