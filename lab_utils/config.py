@@ -58,3 +58,13 @@ def cell_timeout(environ=None) -> int:
 
     environ = os.environ if environ is None else environ
     return int(environ.get(CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT))
+
+#: ``"off"``: grading kernels run without the bubblewrap sandbox (the CLI's --no-sandbox);
+#: read by :mod:`lab_utils.instructor.sandbox`.
+SANDBOX_ENV = "LAB_UTILS_SANDBOX"
+
+#: Limits of a sandboxed grading kernel: memory in MiB (default 4096), processes and threads
+#: (default 512), wall time of a whole notebook in seconds (default 1800).
+SANDBOX_MEMORY_ENV = "LAB_UTILS_SANDBOX_MEMORY_MB"
+SANDBOX_PROCESSES_ENV = "LAB_UTILS_SANDBOX_PROCESSES"
+SANDBOX_WALL_ENV = "LAB_UTILS_SANDBOX_WALL_S"
