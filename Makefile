@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: lab test check venv data release lint bench clean help browser-deps
+.PHONY: lab test check venv data release lint bench clean help browser-deps sandbox-deps
 
 help:
 	@echo "make lab      set up .venv, fetch the data, open JupyterLab on labs/"
@@ -49,10 +49,21 @@ browser-deps:
 	    echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; \
 	  fi; }
 
+# Grading kernels run in a bubblewrap sandbox (lab_utils/instructor/sandbox.py): install
+# Debian's bubblewrap when missing (CI runs as root); elsewhere say how.
+sandbox-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; \
+	  else \
+	    echo "Grading needs bubblewrap: sudo apt-get install bubblewrap (or grade with --no-sandbox)"; exit 1; \
+	  fi; }
+
 # The whole suite on two workers (see conftest.py for how it is split); --durations
 # lists the 10 slowest tests at the end.  XDIST= runs it in one process.
 XDIST ?= -n 2 --dist loadscope --no-loadscope-reorder
-test: venv lint browser-deps
+test: venv lint browser-deps sandbox-deps
 	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
 
 # The edit-test loop: lint and every test not marked slow (no notebook is executed).
