@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from lab_utils.config import DATA_DIR_ENV
-from lab_utils.instructor import cli, cluster, grading
+from lab_utils.instructor import cli, cluster, gradebook, grading
 from tests.cases import CASES
 
 LAB = "lab1_embeddings"
@@ -39,13 +39,13 @@ COMPARE = CASES[LAB]["compare"]
 
 
 def test_cluster_pins_are_in_dev(repo):
-    """The tests need the cluster extra: `make test` installs `.[dev]` only."""
+    """The tests need the instructor extra (Dask included): `make test` installs `.[dev]`."""
     extras = tomllib.loads((repo / "pyproject.toml").read_text())["project"][
         "optional-dependencies"]
-    assert set(extras["cluster"]) <= set(extras["dev"])
-    for name in ("slurm", "kubernetes"):
-        assert set(extras["cluster"]) <= set(extras[name]), name
-        assert all("==" in dep for dep in extras[name]), name
+    assert {"dask", "distributed"} <= {d.split("==")[0] for d in extras["instructor"]}
+    for name in ("dev", "slurm", "kubernetes"):
+        assert "lab-utils[instructor]" in extras[name], name
+        assert all("==" in dep for dep in extras[name] if "[" not in dep), name
 
 
 def test_trimmed_gradebook_keeps_the_lab_and_drops_the_class(template, tmp_path):
@@ -55,9 +55,9 @@ def test_trimmed_gradebook_keeps_the_lab_and_drops_the_class(template, tmp_path)
     grading.add_students(released_course, ["alice", "bob"])
     path = tmp_path / "trimmed" / "gradebook.db"
     path.parent.mkdir()
-    path.write_bytes(cluster.trimmed_gradebook(released_course / "gradebook.db"))
-    with Gradebook(cluster.db_url(path.parent)) as gb, \
-            Gradebook(cluster.db_url(released_course)) as full:
+    path.write_bytes(gradebook.trimmed_copy(released_course / "gradebook.db"))
+    with Gradebook(gradebook.db_url(path.parent)) as gb, \
+            Gradebook(gradebook.db_url(released_course)) as full:
         assert gb.students == [] and {s.id for s in full.students} >= {"alice", "bob"}
         lab, original = gb.find_assignment(LAB), full.find_assignment(LAB)
         assert [nb.name for nb in lab.notebooks] == [nb.name for nb in original.notebooks]
@@ -120,7 +120,7 @@ def _grades(course, student):
     """Per-cell (auto score, needs manual grade) and auto comments of one submission."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(cluster.db_url(course)) as gb:
+    with Gradebook(gradebook.db_url(course)) as gb:
         nb = gb.find_submission(LAB, student).notebooks[0]
         return ({g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
                 {c.name: c.auto_comment for c in nb.comments})
@@ -281,14 +281,14 @@ def test_ctrl_c_keeps_the_grades_written_and_a_rerun_grades_the_rest(
     course = _course(template, tmp_path_factory, "interrupted", klass, students)
     proc = _cli(course, "--jobs", "1")
     deadline = time.monotonic() + 240
-    while not cluster.recorded(course, LAB) and time.monotonic() < deadline:
+    while not gradebook.recorded(course, LAB) and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert "interrupted:" in err and "run the same command again" in err
-    done = cluster.recorded(course, LAB)
+    done = gradebook.recorded(course, LAB)
     assert done and done < set(students)  # half-way
     clean = {"twin": _grades(faulty_run["course"], "perfect"),
              COMPARE: _grades(faulty_run["course"], COMPARE)}

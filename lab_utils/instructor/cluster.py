@@ -13,12 +13,16 @@ over NFS between machines).  So, as the courses that grade at scale do:
   submission; the course's preprocessors and fixes are configured by its
   ``nbgrader_config.py``) and returns the autograded files and the per-cell grades and
   comments.  A wall-clock limit per submission kills the grading kernel.
-- **one writer** (:func:`record`, on the coordinator): it writes the course's real
-  gradebook through nbgrader's API -- the fields nbgrader's ``SaveAutoGrades`` writes, as
-  in the maintainers' merge recipe (jupyter/nbgrader#1424) -- and places the autograded
-  files in ``autograded/<student>/<lab>/``.  Grades are updated in place, so regrading a
-  student replaces their grades and never duplicates them; manual scores are kept, as
-  ``nbgrader autograde --force`` keeps them.
+- **one writer** (:func:`record_result`, on the coordinator, through
+  :func:`lab_utils.instructor.gradebook.record`): it writes the course's real gradebook
+  through nbgrader's API -- the fields nbgrader's ``SaveAutoGrades`` writes, as in the
+  maintainers' merge recipe (jupyter/nbgrader#1424) -- and places the autograded files in
+  ``autograded/<student>/<lab>/``.  Grades are updated in place, so regrading a student
+  replaces their grades and never duplicates them; manual scores and comments are kept;
+  a failed, cut or lost regrade replaces nothing.
+- **every grading kernel sandboxed** (:mod:`lab_utils.instructor.sandbox`, configured in
+  ``nbgrader_config.py``): the student's code never sees the worker's files, the task's
+  temporary gradebook or the network.
 
 The scheduler is dask's: a task whose worker dies is run again on another worker
 (``distributed.scheduler.allowed-failures``, default 3), and the coordinator records each
@@ -35,8 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import sqlite3
 import tempfile
 import threading
 import time
@@ -45,12 +47,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab_utils.config import CELL_TIMEOUT_ENV, SINGLE_THREAD_ENV, cell_timeout
-from lab_utils.instructor.grading import db_url, last_error
-
-#: The course's release folder (``CourseDirectory.release_directory`` in nbgrader_config.py):
-#: the released notebook travels with each task, for ``reshape.ReshapeSubmission``.
-RELEASE_DIRECTORY = "labs"
+from lab_utils.config import CELL_TIMEOUT_ENV, SANDBOX_ENV, SINGLE_THREAD_ENV, cell_timeout
+from lab_utils.instructor import gradebook
+from lab_utils.instructor.gradebook import db_url
+from lab_utils.instructor.nbgrader_ext import last_error
 
 #: Default wall-clock limit of one submission, in seconds (besides nbgrader's cell timeout).
 DEFAULT_LIMIT = 900
@@ -88,7 +88,7 @@ class LabBundle:
     config: bytes  # the course's nbgrader_config.py
     source: dict  # path relative to solutions/<lab>/ -> bytes
     gradebook: bytes  # the course's gradebook without students, submissions or grades
-    released: dict  # path relative to labs/<lab>/ -> bytes: what ReshapeSubmission aligns to
+    released: dict  # path relative to the release folder's <lab>/ -> bytes (ReshapeSubmission)
 
 
 @dataclass(frozen=True)
@@ -100,15 +100,18 @@ class Job:
     files: dict  # path relative to submitted/<student>/<lab>/ -> bytes
     cell_timeout: int
     limit: float
+    sandbox: bool = True  # grade in the bubblewrap sandbox (lab_utils.instructor.sandbox)
 
 
 @dataclass
-class TaskResult:
-    """What a task returns.  ``status``: ``"graded"``, ``"timeout"`` or ``"error"``.
+class GradingResult:
+    """How one submission fared: what a task returns, what is recorded and reported.
 
-    ``notebooks`` maps each notebook name to ``{"grades": {cell: auto_score},
-    "comments": {cell: auto_comment}, "late_submission_penalty": float | None}``;
-    ``files`` holds ``autograded/<student>/<lab>/`` (relative path -> bytes).
+    ``status``: ``"graded"``, ``"timeout"``, ``"error"`` or ``"skipped"`` (already graded,
+    not regraded).  ``notebooks`` maps each notebook name to ``{"grades": {cell:
+    auto_score}, "comments": {cell: auto_comment}, "late_submission_penalty": float |
+    None}``; ``files`` holds ``autograded/<student>/<lab>/`` (relative path -> bytes).
+    ``kept_previous``: the grading failed and the student's earlier grades were kept.
     """
 
     student: str
@@ -119,6 +122,7 @@ class TaskResult:
     notebooks: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)
     worker: str = ""
+    kept_previous: bool = False
 
 
 def _read_tree(folder: Path) -> dict:
@@ -126,58 +130,26 @@ def _read_tree(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _write_tree(folder: Path, files: dict) -> None:
-    for rel, data in files.items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
-def trimmed_gradebook(path) -> bytes:
-    """A copy of the gradebook at ``path`` holding the assignments and their cells only.
-
-    That is what ``nbgrader generate_assignment`` recorded and what autograde needs (the
-    notebooks, the graded cells, the source of the locked cells and their checksums); the
-    students, submissions, grades and comments are dropped, so that the copy stays small
-    however large the class.  Used by :func:`lab_bundle`.
-    """
-    from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
-
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "gradebook.db"
-        source = sqlite3.connect(path)
-        target = sqlite3.connect(copy)
-        try:
-            source.backup(target)  # a consistent copy even while another process writes
-            for model in (Comment, Grade, SubmittedNotebook, SubmittedAssignment, Student):
-                target.execute(f"DELETE FROM {model.__tablename__}")  # noqa: S608
-            target.commit()
-            target.execute("VACUUM")
-        finally:
-            source.close()
-            target.close()
-        return copy.read_bytes()
-
-
 def lab_bundle(course_dir, lab: str) -> LabBundle:
     """The inputs every task of ``lab`` shares, read from the course directory."""
     course_dir = Path(course_dir)
-    gradebook = course_dir / "gradebook.db"
-    if not gradebook.is_file():
-        raise FileNotFoundError(f"no gradebook.db in {course_dir}: release the lab first "
+    path = gradebook.gradebook_path(course_dir)
+    if not path.is_file():
+        raise FileNotFoundError(f"no gradebook {path}: release the lab first "
                                 f"(python -m lab_utils release {lab})")
     return LabBundle(lab=lab, config=(course_dir / "nbgrader_config.py").read_bytes(),
-                     source=_read_tree(course_dir / "solutions" / lab),
-                     gradebook=trimmed_gradebook(gradebook),
-                     released=_read_tree(course_dir / RELEASE_DIRECTORY / lab))
+                     source=_read_tree(gradebook.folder(course_dir, "source") / lab),
+                     gradebook=gradebook.trimmed_copy(path),
+                     released=_read_tree(gradebook.folder(course_dir, "release") / lab))
 
 
 def submission_job(course_dir, bundle: LabBundle, student: str, limit: float = DEFAULT_LIMIT,
-                   timeout: int | None = None) -> Job:
+                   timeout: int | None = None, sandbox: bool = True) -> Job:
     """The task input of one student's submission (``submitted/<student>/<lab>/``)."""
-    folder = Path(course_dir) / "submitted" / student / bundle.lab
+    folder = gradebook.folder(course_dir, "submitted") / student / bundle.lab
     return Job(bundle=bundle, student=student, files=_read_tree(folder),
-               cell_timeout=cell_timeout() if timeout is None else timeout, limit=limit)
+               cell_timeout=cell_timeout() if timeout is None else timeout, limit=limit,
+               sandbox=sandbox)
 
 
 # --- the task: runs on a worker ---------------------------------------------------------
@@ -244,7 +216,7 @@ def _read_results(url: str, lab: str, student: str) -> tuple[object, dict]:
         return submission.timestamp, notebooks
 
 
-def grade_submission(job: Job) -> TaskResult:
+def grade_submission(job: Job) -> GradingResult:
     """Autograde one submission in a temporary course of its own (runs on a Dask worker).
 
     The grading kernel computes with one thread (``SINGLE_THREAD_ENV``) and nbgrader's
@@ -264,22 +236,24 @@ def grade_submission(job: Job) -> TaskResult:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     os.environ.update(SINGLE_THREAD_ENV)  # inherited by the grading kernel
     os.environ[CELL_TIMEOUT_ENV] = str(job.cell_timeout)  # read by nbgrader_config.py
+    os.environ[SANDBOX_ENV] = "on" if job.sandbox else "off"  # read by sandbox.py
     with tempfile.TemporaryDirectory(prefix=f"autograde-{student}-") as tmp:
         course = Path(tmp)
         (course / "nbgrader_config.py").write_bytes(bundle.config)
-        (course / "gradebook.db").write_bytes(bundle.gradebook)
-        _write_tree(course / "solutions" / lab, bundle.source)
-        _write_tree(course / RELEASE_DIRECTORY / lab, bundle.released)
-        _write_tree(course / "submitted" / student / lab, job.files)
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         config.CourseDirectory.root = str(course)
-        config.CourseDirectory.db_url = db_url(course)
+        config.CourseDirectory.db_url = "sqlite:///" + str(course / "gradebook.db")
+        coursedir = CourseDirectory(config=config)
+        (course / "gradebook.db").write_bytes(bundle.gradebook)
+        gradebook.write_tree(course / coursedir.source_directory / lab, bundle.source)
+        gradebook.write_tree(course / coursedir.release_directory / lab, bundle.released)
+        gradebook.write_tree(course / coursedir.submitted_directory / student / lab, job.files)
         # the kernel's own log (not the notebook's output): its start-up warning about TCP
         # would otherwise print once per submission under the progress bar
         extra = list(config.Execute.extra_arguments) if "extra_arguments" in config.Execute \
             else []
         config.Execute.extra_arguments = [*extra, "--IPKernelApp.log_level=ERROR"]
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        api = NbGraderAPI(coursedir=coursedir, config=config)
         with _KernelReaper(job.limit) as reaper, warnings.catch_warnings():
             # nbgrader 0.9.6's Gradebook trips SQLAlchemy autoflush warnings (harmless; an
             # `nbgrader autograde` process prints them too, to a log nobody reads)
@@ -287,79 +261,20 @@ def grade_submission(job: Job) -> TaskResult:
             outcome = api.autograde(lab, student, force=True, create=True)
         seconds = time.perf_counter() - start
         if reaper.fired:
-            return TaskResult(student, "timeout", seconds,
+            return GradingResult(student, "timeout", seconds,
                               f"still running after the limit of {job.limit:g} s per "
                               f"submission: grading stopped, scores 0", worker=worker)
         if not outcome["success"]:
             log = "\n".join(outcome.get(key) or "" for key in ("log", "error"))
-            return TaskResult(student, "error", seconds, f"nbgrader: {last_error(log)}",
-                              worker=worker)
+            return GradingResult(student, "error", seconds, f"nbgrader: {last_error(log)}",
+                                 worker=worker)
         timestamp, notebooks = _read_results(db_url(course), lab, student)
-        files = _read_tree(course / "autograded" / student / lab)
-    return TaskResult(student, "graded", time.perf_counter() - start, timestamp=timestamp,
-                      notebooks=notebooks, files=files, worker=worker)
+        files = _read_tree(course / coursedir.autograded_directory / student / lab)
+    return GradingResult(student, "graded", time.perf_counter() - start, timestamp=timestamp,
+                         notebooks=notebooks, files=files, worker=worker)
 
 
-# --- the coordinator: the only writer -----------------------------------------------------
-
-
-def recorded(course_dir, lab: str) -> set[str]:
-    """Students whose submission of ``lab`` is in the gradebook *and* in ``autograded/``.
-
-    A run interrupted between the two (the gradebook is written first) leaves the student
-    out, so that a rerun grades them again.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    course_dir = Path(course_dir)
-    with Gradebook(db_url(course_dir)) as gb:
-        try:
-            in_db = {s.student.id for s in gb.find_assignment(lab).submissions}
-        except MissingEntry:
-            return set()
-    return {s for s in in_db if (course_dir / "autograded" / s / lab).is_dir()}
-
-
-def record(course_dir, lab: str, result: TaskResult) -> None:
-    """Write one task's result into the course (coordinator only: the one writer).
-
-    A graded submission: its grades and comments are written into the gradebook, in one
-    transaction, with the fields nbgrader's ``SaveAutoGrades`` writes (``auto_score``,
-    ``needs_manual_grade`` -- kept ``True`` where a human already gave a manual score --
-    and ``auto_comment``), then its autograded files replace
-    ``autograded/<student>/<lab>/``.  Any other result: the student's stale submission of
-    the lab, if any, is removed from the gradebook and from ``autograded/``, so that it
-    scores 0 in the export as the report says.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy.exc import SAWarning
-
-    course_dir = Path(course_dir)
-    target = course_dir / "autograded" / result.student / lab
-    with Gradebook(db_url(course_dir)) as gb, warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)  # nbgrader 0.9.6's autoflush, harmless
-        gb.update_or_create_student(result.student)
-        if result.status != "graded":
-            with contextlib.suppress(MissingEntry):
-                gb.remove_submission(lab, result.student)
-            shutil.rmtree(target, ignore_errors=True)
-            return
-        kwargs = {"timestamp": result.timestamp} if result.timestamp else {}
-        gb.update_or_create_submission(lab, result.student, **kwargs)
-        for notebook, data in result.notebooks.items():
-            nb = gb.find_submission_notebook(notebook, lab, result.student)
-            nb.late_submission_penalty = data["late_submission_penalty"]
-            for grade in nb.grades:
-                grade.auto_score = data["grades"].get(grade.name)
-                grade.needs_manual_grade = (grade.manual_score is not None
-                                            or grade.auto_score is None)
-            for comment in nb.comments:
-                comment.auto_comment = data["comments"].get(comment.name)
-        gb.db.commit()
-    staging = target.with_name(f".{lab}.{uuid.uuid4().hex}")
-    _write_tree(staging, result.files)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+# --- the coordinator: the only writer (through lab_utils.instructor.gradebook) ------------
 
 
 @contextlib.contextmanager
@@ -391,24 +306,51 @@ def _progress_bar(total: int, lab: str, enabled: bool):
                 dynamic_ncols=True)
 
 
+def record_result(course_dir, lab: str, result: GradingResult) -> GradingResult:
+    """Record ``result`` (:func:`lab_utils.instructor.gradebook.record`); a failed grading
+    of a student graded before keeps their earlier grades, and the result says so."""
+    if gradebook.record(course_dir, lab, result):
+        result.kept_previous = True
+        result.message = (f"{result.message}; earlier grades kept (only a successful "
+                          f"grading replaces them)").lstrip("; ")
+    return result
+
+
+def check_workers(client, sandbox: bool = True) -> None:
+    """Raise :class:`lab_utils.instructor.sandbox.SandboxUnavailable` (one line) when a
+    worker of ``client``'s cluster cannot sandbox a grading kernel."""
+    if not sandbox:
+        return
+    from lab_utils.instructor import sandbox as sandboxing
+
+    reasons = {reason for reason in client.run(sandboxing.unavailable_reason).values() if reason}
+    if reasons:
+        raise sandboxing.SandboxUnavailable(f"on a grading worker: {sorted(reasons)[0]}")
+
+
 def grade_class(course_dir, lab: str, students, client, limit: float = DEFAULT_LIMIT,
-                progress: bool = False, on_record=None) -> dict[str, TaskResult]:
+                progress: bool = False, on_record=None, sandbox: bool = True
+                ) -> dict[str, GradingResult]:
     """Grade ``students``' submissions of ``lab`` on ``client``'s cluster and record them.
 
     At most :data:`IN_FLIGHT_PER_THREAD` tasks per worker thread are in flight; each result
     is recorded as soon as it arrives, so an interrupted run keeps every grade recorded so
-    far.  ``on_record(result)`` is called after each record (the tests use it).
+    far, and a failed grading never removes earlier grades (:func:`record_result`).
+    ``on_record(result)`` is called after each record (the tests use it).  Every worker is
+    checked first: it must be able to sandbox the grading kernels (unless ``sandbox`` is
+    False).
 
     Returns
     -------
     dict
-        Student id -> :class:`TaskResult`, in the order the results arrived.
+        Student id -> :class:`GradingResult`, in the order the results arrived.
     """
     from distributed import as_completed
 
     pending = list(students)
     if not pending:
         return {}
+    check_workers(client, sandbox)
     bundle = lab_bundle(course_dir, lab)
     run = uuid.uuid4().hex[:8]
     results, owner = {}, {}
@@ -418,7 +360,7 @@ def grade_class(course_dir, lab: str, students, client, limit: float = DEFAULT_L
         capacity = IN_FLIGHT_PER_THREAD * max(1, sum(client.nthreads().values()))
         while pending and queue.count() < capacity:
             student = pending.pop(0)
-            job = submission_job(course_dir, bundle, student, limit)
+            job = submission_job(course_dir, bundle, student, limit, sandbox=sandbox)
             future = client.submit(grade_submission, job, key=f"autograde-{lab}-{student}-{run}",
                                    pure=False, retries=1)
             owner[future.key] = student
@@ -432,10 +374,10 @@ def grade_class(course_dir, lab: str, students, client, limit: float = DEFAULT_L
                 try:
                     result = future.result()
                 except Exception as exc:  # the task failed twice, or killed its workers
-                    result = TaskResult(owner[future.key], "error", 0.0,
-                                        f"the grading task failed on the cluster "
-                                        f"({type(exc).__name__}: {exc})"[:300])
-                record(course_dir, lab, result)
+                    result = GradingResult(owner[future.key], "error", 0.0,
+                                           f"the grading task failed on the cluster "
+                                           f"({type(exc).__name__}: {exc})"[:300])
+                record_result(course_dir, lab, result)
                 results[result.student] = result
                 counts["done" if result.status == "graded" else "failed"] += 1
                 bar.set_postfix_str(f"done {counts['done']}, failed {counts['failed']}, "
@@ -450,6 +392,6 @@ def grade_class(course_dir, lab: str, students, client, limit: float = DEFAULT_L
     return results
 
 
-__all__ = ["DEFAULT_LIMIT", "WORKER_CONFIG", "WORKER_ENV", "Job", "LabBundle", "TaskResult",
-           "connect", "db_url", "grade_class", "grade_submission", "lab_bundle", "record",
-           "recorded", "submission_job", "trimmed_gradebook"]
+__all__ = ["DEFAULT_LIMIT", "WORKER_CONFIG", "WORKER_ENV", "GradingResult", "Job", "LabBundle",
+           "check_workers", "connect", "grade_class", "grade_submission", "lab_bundle",
+           "record_result", "submission_job"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,10 @@ import nbformat
 from nbgrader.utils import is_solution
 
 from lab_utils.config import SINGLE_THREAD_ENV
-from lab_utils.instructor.nbgrader_ext import SOLUTION_BEGIN, SOLUTION_END
+from lab_utils.instructor import cluster, gradebook, sandbox
+from lab_utils.instructor.cluster import GradingResult
+from lab_utils.instructor.gradebook import add_students, db_url  # noqa: F401 (re-exported)
+from lab_utils.instructor.nbgrader_ext import SOLUTION_BEGIN, SOLUTION_END, last_error
 
 
 class GradingError(RuntimeError):
@@ -37,25 +39,6 @@ class GradingError(RuntimeError):
     def __init__(self, message: str, log: str = ""):
         super().__init__(message)
         self.log = log
-
-
-_RAISED = re.compile(r"^(?:[\w]+\.)*(\w+(?:Error|Exception): .*)$")
-
-
-def last_error(log: str) -> str:
-    """One line for a failed nbgrader run: the last exception its log shows (module path
-    dropped; nbgrader's closing ``NbGraderException: Please see the above traceback`` only
-    when nothing more specific was raised), else the last line that mentions an error.
-
-    Used for the autograde report's message, whether nbgrader ran in a process of its own
-    or in a Dask worker (:mod:`lab_utils.instructor.cluster`)."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    raised = [m.group(1) for m in map(_RAISED.match, lines) if m]
-    specific = [r for r in raised if not r.startswith("NbGraderException")]
-    if raised:
-        return (specific or raised)[-1][:300]
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    return (errors or lines or ["no output"])[-1][:300]
 
 
 def _env() -> dict:
@@ -81,14 +64,10 @@ def run_nbgrader(course_dir, *args, check: bool = True) -> subprocess.CompletedP
     return proc
 
 
-def db_url(course_dir) -> str:
-    """The gradebook of a course directory (``gradebook.db``, as nbgrader_config.py sets)."""
-    return "sqlite:///" + str(Path(course_dir).resolve() / "gradebook.db")
-
-
 def list_labs(course_dir) -> list[str]:
-    """Lab ids: the folders of ``solutions/`` that hold ``<lab>/<lab>.ipynb``."""
-    root = Path(course_dir) / "solutions"
+    """Lab ids: the folders of the source folder (``solutions/``) that hold
+    ``<lab>/<lab>.ipynb``."""
+    root = gradebook.folder(course_dir, "source")
     return sorted(p.name for p in root.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
@@ -110,9 +89,9 @@ def new_course(path, repo_root, labs=None) -> Path:
     repo_root = Path(repo_root)
     shutil.copy(repo_root / "nbgrader_config.py", path / "nbgrader_config.py")
     labs = list(labs or list_labs(repo_root))
+    source, target = gradebook.folder(repo_root, "source"), gradebook.folder(path, "source")
     for lab in labs:
-        shutil.copytree(repo_root / "solutions" / lab, path / "solutions" / lab,
-                        dirs_exist_ok=True)
+        shutil.copytree(source / lab, target / lab, dirs_exist_ok=True)
     release(path, labs)
     return path
 
@@ -140,15 +119,16 @@ def perfect_submission(source_nb, released_nb):
 
 def read_lab(course_dir, lab):
     """(source notebook, released notebook) of ``lab`` in ``course_dir``."""
-    course_dir = Path(course_dir)
-    source = nbformat.read(course_dir / "solutions" / lab / f"{lab}.ipynb", as_version=4)
-    released = nbformat.read(course_dir / "labs" / lab / f"{lab}.ipynb", as_version=4)
+    source = nbformat.read(gradebook.folder(course_dir, "source") / lab / f"{lab}.ipynb",
+                           as_version=4)
+    released = nbformat.read(gradebook.folder(course_dir, "release") / lab / f"{lab}.ipynb",
+                             as_version=4)
     return source, released
 
 
 def submit(course_dir, student: str, lab: str, notebook) -> Path:
     """Place a submission (a notebook object or a file path) where nbgrader expects it."""
-    target = Path(course_dir) / "submitted" / student / lab / f"{lab}.ipynb"
+    target = gradebook.folder(course_dir, "submitted") / student / lab / f"{lab}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(notebook, (str, os.PathLike)):
         shutil.copy(notebook, target)
@@ -200,25 +180,6 @@ def scores(course_dir, lab: str, student: str) -> dict[str, CellScore]:
 
 
 # --- instructor workflow: import a class, grade it in parallel, report, export ---------
-
-
-@dataclass
-class GradingOutcome:
-    """How one submission fared: ``status`` is ``"graded"`` or ``"error"``."""
-
-    student: str
-    status: str
-    seconds: float
-    message: str = ""
-
-
-def add_students(course_dir, students) -> None:
-    """Register students in the gradebook (so that exports list them even without grades)."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url(course_dir)) as gb:
-        for student in students:
-            gb.update_or_create_student(student)
 
 
 def import_submissions(course_dir, lab: str, source,
@@ -290,22 +251,25 @@ def _precheck(path: Path) -> str:
 def autograde_class(course_dir, lab: str, students=None, jobs: int | None = None, *,
                     scheduler: str | None = None, scheduler_file: str | None = None,
                     limit: float | None = None, force: bool = True, progress: bool = False,
-                    client=None, on_record=None) -> dict[str, GradingOutcome]:
+                    client=None, on_record=None, sandbox_kernels: bool | None = None
+                    ) -> dict[str, GradingResult]:
     """Autograde every submission of ``lab`` on dask.distributed, one task per submission.
 
-    Each submission is graded in a temporary course of its own on a Dask worker, and this
-    process alone writes the gradebook (:mod:`lab_utils.instructor.cluster`): one broken
-    or endless submission never stops the others, and grades equal a sequential
-    ``nbgrader autograde``.  The cluster is a new ``LocalCluster`` of ``jobs`` worker
-    processes (default: one per core), or the running one at ``scheduler`` (an address)
-    or ``scheduler_file``, or ``client``'s.  A file that is not a notebook of the lab is
-    reported without being sent to a worker.
+    Each submission is graded in a temporary course of its own on a Dask worker, its kernel
+    in the bubblewrap sandbox (:mod:`lab_utils.instructor.sandbox`), and this process alone
+    writes the gradebook (:mod:`lab_utils.instructor.gradebook`): one broken or endless
+    submission never stops the others, a failed regrade never removes earlier grades, and
+    grades equal a sequential ``nbgrader autograde``.  The cluster is a new
+    ``LocalCluster`` of ``jobs`` worker processes (default: one per core), or the running one
+    at ``scheduler`` (an address) or ``scheduler_file``, or ``client``'s.  A file that is not
+    a notebook of the lab is reported without being sent to a worker.
 
     Parameters
     ----------
     limit
         Wall-clock seconds one submission may take (default
-        :data:`cluster.DEFAULT_LIMIT`); past it, its kernel is killed and it scores 0.
+        :data:`cluster.DEFAULT_LIMIT`); past it, its kernel is killed and it scores 0 (or
+        keeps its earlier grades).
     force
         Regrade submissions already recorded (the default); else they are skipped and
         reported with status ``"skipped"``.
@@ -313,41 +277,49 @@ def autograde_class(course_dir, lab: str, students=None, jobs: int | None = None
         Show a progress bar on stderr (the CLI does).
     on_record
         Called with each task's result once it is recorded (tests).
+    sandbox_kernels
+        Grade in the sandbox (default: unless ``LAB_UTILS_SANDBOX=off``).  Raises
+        :class:`lab_utils.instructor.sandbox.SandboxUnavailable` (one line) before grading
+        anything when this machine or a worker cannot sandbox.
 
     Returns
     -------
     dict
-        Student id -> :class:`GradingOutcome` (status ``"graded"``, ``"skipped"``,
+        Student id -> :class:`GradingResult` (status ``"graded"``, ``"skipped"``,
         ``"timeout"`` or ``"error"``), in the order of ``students``.
     """
-    from lab_utils.instructor import cluster
-
     course_dir = Path(course_dir)
+    submitted = gradebook.folder(course_dir, "submitted")
     if students is None:
-        students = sorted(p.parent.name for p in (course_dir / "submitted").glob(f"*/{lab}"))
+        students = sorted(p.parent.name for p in submitted.glob(f"*/{lab}"))
     students = list(students)
+    if sandbox_kernels is None:
+        sandbox_kernels = sandbox.enabled()
+    if sandbox_kernels and client is None and not (scheduler or scheduler_file):
+        reason = sandbox.unavailable_reason()  # the local cluster's workers are this machine
+        if reason:
+            raise sandbox.SandboxUnavailable(reason)
     add_students(course_dir, students)
     outcomes, to_grade = {}, []
-    done = set() if force else cluster.recorded(course_dir, lab)
+    done = set() if force else gradebook.recorded(course_dir, lab)
     for student in students:
         if student in done:
-            outcomes[student] = GradingOutcome(student, "skipped", 0.0,
-                                               "already autograded (--force to regrade)")
+            outcomes[student] = GradingResult(student, "skipped", 0.0,
+                                              "already autograded (--force to regrade)")
             continue
-        problem = _precheck(course_dir / "submitted" / student / lab / f"{lab}.ipynb")
+        problem = _precheck(submitted / student / lab / f"{lab}.ipynb")
         if problem:
-            cluster.record(course_dir, lab, cluster.TaskResult(student, "error", 0.0, problem))
-            outcomes[student] = GradingOutcome(student, "error", 0.0, problem)
+            outcomes[student] = cluster.record_result(
+                course_dir, lab, GradingResult(student, "error", 0.0, problem))
         else:
             to_grade.append(student)
     limit = cluster.DEFAULT_LIMIT if limit is None else limit
     if to_grade:
         with (contextlib.nullcontext(client) if client is not None else
               cluster.connect(jobs, scheduler, scheduler_file)) as active:
-            results = cluster.grade_class(course_dir, lab, to_grade, active, limit=limit,
-                                          progress=progress, on_record=on_record)
-        for student, r in results.items():
-            outcomes[student] = GradingOutcome(student, r.status, r.seconds, r.message)
+            outcomes.update(cluster.grade_class(
+                course_dir, lab, to_grade, active, limit=limit, progress=progress,
+                on_record=on_record, sandbox=sandbox_kernels))
     return {s: outcomes[s] for s in students}
 
 
@@ -359,13 +331,15 @@ def export_grades(course_dir, path) -> Path:
 
 
 def write_report(outcomes: dict, path) -> Path:
-    """Write how each submission fared (status, seconds, message) as CSV."""
+    """Write how each submission fared (status, seconds, message, whether a failed regrade
+    kept the student's earlier grades) as CSV: ``autograde-<lab>.csv``."""
     import csv
 
     path = Path(path)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student_id", "status", "seconds", "message"])
+        writer.writerow(["student_id", "status", "seconds", "message", "earlier_grades_kept"])
         for o in outcomes.values():
-            writer.writerow([o.student, o.status, f"{o.seconds:.1f}", o.message])
+            writer.writerow([o.student, o.status, f"{o.seconds:.1f}", o.message,
+                             "yes" if o.kept_previous else ""])
     return path

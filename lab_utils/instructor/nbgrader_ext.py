@@ -15,6 +15,8 @@ duplicated graded cell does not crash it (upstream: jupyter/nbgrader#1083).
 that warns, logs or prints to stderr while its test runs keeps its points: a test cell
 fails by raising, and only an ``error`` output scores it 0.
 
+:func:`last_error` reads one line out of a failed nbgrader run's log.
+
 The realignment of reshaped submissions (deleted, split, merged, moved, retyped cells)
 lives in :mod:`lab_utils.instructor.reshape`.
 """
@@ -139,3 +141,24 @@ class StderrIsNotFailure(NbGraderPreprocessor):
                 output["name"] = "stdout"
                 output["text"] = STDERR_NOTE + output.get("text", "")
         return cell, resources
+
+
+# --- nbgrader's log -----------------------------------------------------------------------
+
+_RAISED = re.compile(r"^(?:[\w]+\.)*(\w+(?:Error|Exception): .*)$")
+
+
+def last_error(log: str) -> str:
+    """One line for a failed nbgrader run: the last exception its log shows (module path
+    dropped; nbgrader's closing ``NbGraderException: Please see the above traceback`` only
+    when nothing more specific was raised), else the last line that mentions an error.
+
+    Used for the autograde report's message, whether nbgrader ran in a process of its own
+    or in a Dask worker (:mod:`lab_utils.instructor.cluster`)."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    raised = [m.group(1) for m in map(_RAISED.match, lines) if m]
+    specific = [r for r in raised if not r.startswith("NbGraderException")]
+    if raised:
+        return (specific or raised)[-1][:300]
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    return (errors or lines or ["no output"])[-1][:300]
