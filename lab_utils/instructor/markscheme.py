@@ -124,48 +124,62 @@ def _points(value: float) -> str:
     return f"{value:g} point" + ("" if value == 1 else "s")
 
 
+def _rubric_head(lab: str, questions: list[WrittenQuestion]) -> str:
+    missing = [q.grade_id for q in questions if not q.mark_scheme]
+    total = sum(q.points for q in questions)
+    return "\n".join([
+        f"# Written questions of {lab}: mark schemes", "",
+        f"{len(questions)} written question(s), {_points(total)} in all; "
+        + (f"**without a mark scheme: {', '.join(missing)}**." if missing
+           else "every question has a mark scheme."), ""])
+
+
+def _rubric_question(q: WrittenQuestion) -> str:
+    lines = [f"## {q.grade_id} ({_points(q.points)})", "", "**Question.**", "",
+             q.question or "(no question text found before the answer cell)", ""]
+    if q.refers_to:
+        lines += ["**Interprets the outputs of cells** "
+                  + ", ".join(f"`{r}`" for r in q.refers_to)
+                  + " (graders see the student's own outputs of these next to the "
+                    "autograded re-run).", ""]
+    lines += ["**Model answer.**", "", q.model_answer or "(none)", ""]
+    if q.mark_scheme:
+        lines += [q.mark_scheme, ""]
+    else:
+        lines += [f"**No mark scheme** for {q.grade_id}: add a `{MARK_SCHEME_BEGIN}` ... "
+                  f"`{MARK_SCHEME_END}` block to its answer cell (docs/maintainer.md).", ""]
+    return "\n".join(lines)
+
+
 def rubric_markdown(lab: str, questions: list[WrittenQuestion]) -> str:
     """Markdown listing every written question of ``lab``: points, question, model answer,
     mark scheme (or a line saying it has none), and the cells whose outputs it interprets."""
-    missing = [q.grade_id for q in questions if not q.mark_scheme]
-    total = sum(q.points for q in questions)
-    lines = [f"# Written questions of {lab}: mark schemes", "",
-             f"{len(questions)} written question(s), {_points(total)} in all; "
-             + (f"**without a mark scheme: {', '.join(missing)}**." if missing
-                else "every question has a mark scheme."), ""]
-    for q in questions:
-        lines += [f"## {q.grade_id} ({_points(q.points)})", "", "**Question.**", "",
-                  q.question or "(no question text found before the answer cell)", ""]
-        if q.refers_to:
-            lines += ["**Interprets the outputs of cells** "
-                      + ", ".join(f"`{r}`" for r in q.refers_to)
-                      + " (graders see the student's own outputs of these next to the "
-                        "autograded re-run).", ""]
-        lines += ["**Model answer.**", "", q.model_answer or "(none)", ""]
-        if q.mark_scheme:
-            lines += [q.mark_scheme, ""]
-        else:
-            lines += [f"**No mark scheme** for {q.grade_id}: add a `{MARK_SCHEME_BEGIN}` ... "
-                      f"`{MARK_SCHEME_END}` block to its answer cell (docs/maintainer.md).", ""]
-    return "\n".join(lines).rstrip() + "\n"
+    text = "\n".join([_rubric_head(lab, questions), *map(_rubric_question, questions)])
+    return text.rstrip() + "\n"
 
 
 def write_rubric(course_dir, lab: str, folder) -> Path:
     """Write ``<folder>/rubric.md`` and ``rubric.html`` (the rubric of ``lab``, read from
-    ``solutions/``) and return the HTML page.  Used by the class report, which links it."""
+    ``solutions/``; in the page each question is the section ``#<grade id>``) and return
+    the HTML page.  Used by the class report, which links each written question to it."""
+    from html import escape
+
     from nbconvert.filters.markdown import markdown2html
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    text = rubric_markdown(lab, written_questions(source_notebook(course_dir, lab)))
-    (folder / "rubric.md").write_text(text, encoding="utf-8")
+    questions = written_questions(source_notebook(course_dir, lab))
+    (folder / "rubric.md").write_text(rubric_markdown(lab, questions), encoding="utf-8")
+    sections = [f'<section id="{escape(q.grade_id)}">{markdown2html(_rubric_question(q))}'
+                "</section>" for q in questions]
     page = folder / "rubric.html"
     page.write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>{lab}: mark schemes (graders only)</title>"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{escape(lab)}: mark schemes (graders only)</title>"
         "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;"
-        "line-height:1.45}</style></head><body>\n"
-        + markdown2html(text) + "\n</body></html>\n", encoding="utf-8")
+        "line-height:1.45}section{border-top:1px solid #ccc}</style></head><body>\n"
+        + markdown2html(_rubric_head(lab, questions)) + "\n".join(sections)
+        + "\n</body></html>\n", encoding="utf-8")
     return page
 
 

@@ -173,6 +173,29 @@ def bound_outputs(outputs, max_outputs: int = 20, max_bytes: int = 1_000_000):
     return list(reversed(kept)), notes
 
 
+def stash_outputs(released, nb, max_outputs: int = 20, max_bytes: int = 1_000_000) -> dict:
+    """Released cell id -> what to show graders (``found``, ``found_by``, ``referred_by``,
+    bounded ``outputs`` and ``notes`` on what was cut), for every cell of
+    :func:`referenced_cells`; each submitted cell found is tagged (``lab_utils`` metadata
+    :data:`TAG_KEY`) so that it can be found again once the notebook is realigned."""
+    by_id = {c.get("id"): c for c in released.cells}
+    stash, taken = {}, set()
+    for rid, referrers in referenced_cells(released).items():
+        index, how = find_submitted(by_id[rid], nb.cells, taken)
+        entry = {"found_by": how, "referred_by": referrers, "outputs": [], "notes": [],
+                 "found": index is not None}
+        if index is not None:
+            taken.add(index)
+            cell = nb.cells[index]
+            entry["outputs"], entry["notes"] = bound_outputs(cell.get("outputs", []),
+                                                             max_outputs, max_bytes)
+            meta = cell.setdefault("metadata", {}).setdefault("lab_utils", {})
+            if isinstance(meta, dict):
+                meta[TAG_KEY] = rid
+        stash[rid] = entry
+    return stash
+
+
 class StashStudentOutputs(NbGraderPreprocessor):
     """nbgrader sanitizing preprocessor (before ``ClearOutput``): stash the submitted outputs
     of the cells written questions interpret (module docstring)."""
@@ -193,25 +216,10 @@ class StashStudentOutputs(NbGraderPreprocessor):
             self.log.warning("No released notebook at %s: the student's outputs are not "
                              "shown to graders", path)
             return nb, resources
-        released = nbformat.read(path, as_version=4)
-        by_id = {c.get("id"): c for c in released.cells}
-        stash, taken = {}, set()
-        for rid, referrers in referenced_cells(released).items():
-            index, how = find_submitted(by_id[rid], nb.cells, taken)
-            entry = {"found_by": how, "referred_by": referrers, "outputs": [], "notes": [],
-                     "found": index is not None}
-            if index is not None:
-                taken.add(index)
-                cell = nb.cells[index]
-                entry["outputs"], entry["notes"] = bound_outputs(
-                    cell.get("outputs", []), self.max_outputs, self.max_bytes)
-                cell.metadata.setdefault("lab_utils", {})
-                if isinstance(cell.metadata["lab_utils"], dict):
-                    cell.metadata["lab_utils"][TAG_KEY] = rid
-            stash[rid] = entry
+        stash = stash_outputs(nbformat.read(path, as_version=4), nb, self.max_outputs,
+                              self.max_bytes)
         if stash:
-            meta = nb.metadata.setdefault("lab_utils", {})
-            meta[STASH_KEY] = stash
+            nb.metadata.setdefault("lab_utils", {})[STASH_KEY] = stash
         return nb, resources
 
 
@@ -280,4 +288,5 @@ class ShowStudentOutputs(NbGraderPreprocessor):
 
 
 __all__ = ["STUDENT_OUTPUT_LABEL", "ShowStudentOutputs", "StashStudentOutputs",
-           "bound_outputs", "find_submitted", "referenced_cells", "student_output_cell"]
+           "bound_outputs", "find_submitted", "referenced_cells", "stash_outputs",
+           "student_output_cell"]
