@@ -25,6 +25,7 @@ course folder, 1 when nbgrader or some submissions failed).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import zipfile
@@ -172,14 +173,23 @@ def _autograde(args) -> int:
         deadlines.sync_gradebook(course, lab)  # the due date travels with each task
     except deadlines.DeadlineError as exc:
         raise CliError(str(exc)) from exc
+    from lab_utils.config import SANDBOX_ENV
+    from lab_utils.instructor import sandbox
+
+    if args.no_sandbox:  # the grading kernels (local workers inherit it) and the tasks
+        os.environ[SANDBOX_ENV] = "off"
+        print(f"{lab}: WARNING: grading without the sandbox (--no-sandbox): student code runs "
+              f"with your rights and sees your files", file=sys.stderr)
     start = time.perf_counter()
     try:
         outcomes = grading.autograde_class(
             course, lab, students, jobs=args.jobs, scheduler=args.scheduler,
             scheduler_file=args.scheduler_file, limit=args.timeout, force=args.force,
-            progress=True)
+            progress=True, sandbox_kernels=not args.no_sandbox)
+    except sandbox.SandboxUnavailable as exc:
+        raise CliError(f"cannot grade {lab} safely: {exc}", status=2) from None
     except KeyboardInterrupt:
-        from lab_utils.instructor.cluster import recorded
+        from lab_utils.instructor.gradebook import recorded
 
         done = len(recorded(course, lab) & set(students))
         raise CliError(f"interrupted: {done} of {len(students)} submissions of {lab} are "
@@ -192,7 +202,8 @@ def _autograde(args) -> int:
                        f": {exc}; check the address, or drop --scheduler to grade on this "
                        f"machine", status=1) from exc
     late = [x for x in deadlines.apply_late_penalties(course, lab) if x.penalty > 0]
-    report = grading.write_report(outcomes, args.report or course / f"autograde-{lab}.csv")
+    report = grading.write_report(outcomes, args.report or course / f"autograde-{lab}.csv",
+                                  sandboxed=not args.no_sandbox)
     skipped = [o for o in outcomes.values() if o.status == "skipped"]
     errors = [o for o in outcomes.values() if o.status not in ("graded", "skipped")]
     for o in errors:
@@ -394,7 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wall-clock limit per submission; past it, it scores 0 and is "
                         f"reported (default: {DEFAULT_LIMIT:g})")
     p.add_argument("--force", action="store_true",
-                   help="regrade submissions already autograded (default: skip them)")
+                   help="regrade submissions already autograded (default: skip them; a "
+                        "failed regrade keeps the earlier grades)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code without the bubblewrap sandbox (where bubblewrap "
+                        "is missing, e.g. macOS): it then runs with your rights")
     p.add_argument("--report", help="CSV of statuses (default: autograde-<lab>.csv in the "
                                     "course folder)")
     p.set_defaults(func=_autograde)

@@ -330,16 +330,18 @@ def export_grades(course_dir, path) -> Path:
     return path
 
 
-def write_report(outcomes: dict, path) -> Path:
-    """Write how each submission fared (status, seconds, message, whether a failed regrade
-    kept the student's earlier grades) as CSV: ``autograde-<lab>.csv``."""
+def write_report(outcomes: dict, path, sandboxed: bool = True) -> Path:
+    """Write how each submission fared as CSV (``autograde-<lab>.csv``): status, seconds,
+    message, whether a failed regrade kept the student's earlier grades, and whether the
+    kernel ran in the sandbox (``no``: graded with ``--no-sandbox``)."""
     import csv
 
     path = Path(path)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student_id", "status", "seconds", "message", "earlier_grades_kept"])
+        writer.writerow(["student_id", "status", "seconds", "message", "earlier_grades_kept",
+                         "sandbox"])
         for o in outcomes.values():
             writer.writerow([o.student, o.status, f"{o.seconds:.1f}", o.message,
-                             "yes" if o.kept_previous else ""])
+                             "yes" if o.kept_previous else "", "yes" if sandboxed else "no"])
     return path
