@@ -149,13 +149,19 @@ _RAISED = re.compile(r"^(?:[\w]+\.)*(\w+(?:Error|Exception): .*)$")
 
 
 def last_error(log: str) -> str:
-    """One line for a failed nbgrader run: the last exception its log shows (module path
+    """One line for a failed nbgrader run: why the sandbox killed the kernel, if it did;
+    else the last exception its log shows (module path
     dropped; nbgrader's closing ``NbGraderException: Please see the above traceback`` only
     when nothing more specific was raised), else the last line that mentions an error.
 
     Used for the autograde report's message, whether nbgrader ran in a process of its own
     or in a Dask worker (:mod:`lab_utils.instructor.cluster`)."""
+    from lab_utils.instructor.sandbox import KILLED_MARK
+
     lines = [line.strip() for line in log.splitlines() if line.strip()]
+    killed = [line.split(KILLED_MARK, 1)[1].strip() for line in lines if KILLED_MARK in line]
+    if killed:  # the sandbox killed the kernel: say why, not nbgrader's DeadKernelError
+        return killed[-1][:300]
     raised = [m.group(1) for m in map(_RAISED.match, lines) if m]
     specific = [r for r in raised if not r.startswith("NbGraderException")]
     if raised:

@@ -52,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -73,6 +74,9 @@ DEFAULT_PROCESSES = 512  # processes and threads: a TensorFlow kernel uses ~40 t
 DEFAULT_WALL_S = 1800
 DEFAULT_FILE_MB = 1024
 DEFAULT_TMP_MB = 1024
+
+#: Starts the log line that says why the sandbox killed a kernel (the grading report quotes it).
+KILLED_MARK = "SandboxLimit:"
 
 #: The user ids a sandbox picks its own from, when the grader runs as root.
 SANDBOX_UID_RANGE = (2_000_000, 2_999_999)
@@ -297,8 +301,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return int(os.environ.get(SANDBOX_WALL_ENV, DEFAULT_WALL_S))
 
     scratch: Path | None = None
-    killed_at_wall_time = False
-    _timer: threading.Timer | None = None
+    killed_reason: str | None = None
+    _stop: threading.Event | None = None
 
     async def _async_pre_start_kernel(self, **kw):
         if self.sandbox:
@@ -354,26 +358,48 @@ class SandboxedKernelManager(AsyncKernelManager):
                                 processes=processes, file_mb=self.file_mb, tmp_mb=self.tmp_mb,
                                 uid=self._uid, gid=self._uid, readonly=self.extra_readonly)
         await super()._async_launch_kernel(command, **kw)
-        self._timer = threading.Timer(self.wall_time, self._kill_at_wall_time)
-        self._timer.daemon = True
-        self._timer.start()
+        self._stop = threading.Event()
+        self._monitor = threading.Thread(target=self._watch, args=(self.provisioner.process,),
+                                         name="sandbox-monitor", daemon=True)
+        self._monitor.start()
 
-    def _kill_at_wall_time(self) -> None:
-        process = getattr(self.provisioner, "process", None)
-        if process is None or process.poll() is not None:
-            return
-        self.killed_at_wall_time = True
-        self.log.warning("sandbox: kernel killed after its wall-time limit of %d s",
-                         self.wall_time)
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            process.kill()
+    def _watch(self, process) -> None:
+        """Every half second: kill the sandbox past its wall time, or when its processes
+        together hold more than ``memory_mb`` of memory (RSS; one allocation past the limit
+        already fails inside the cell through ``RLIMIT_DATA``: this catches many processes,
+        e.g. a fork bomb)."""
+        import psutil
+
+        start, limit = time.monotonic(), self.memory_mb * 2**20
+        while not self._stop.wait(0.5):
+            if process.poll() is not None:
+                return
+            reason = None
+            if time.monotonic() - start > self.wall_time:
+                reason = f"still running after the sandbox's wall-time limit of {self.wall_time} s"
+            else:
+                try:
+                    root = psutil.Process(process.pid)
+                    rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                except psutil.Error:
+                    continue
+                if rss > limit:
+                    reason = (f"its processes held {rss / 2**20:.0f} MiB, over the sandbox's "
+                              f"memory limit of {self.memory_mb} MiB")
+            if reason:
+                self.killed_reason = reason
+                # nbgrader's log: the grading report quotes this line (cluster.grade_submission)
+                self.log.error("%s the sandbox killed the kernel: %s", KILLED_MARK, reason)
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except OSError:
+                    process.kill()
+                return
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._stop is not None:
+            self._stop.set()
         if self.scratch is not None and not restart:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
