@@ -2,7 +2,7 @@
 
 Used by :func:`lab_utils.setup.setup_notebook` (the first cell of every lab) and by
 :func:`lab_utils.selfcheck.check_notebook`.  The first cell of each lab installs this
-package on Colab before importing it (see the README, "Students on Google Colab");
+package on Colab before importing it (see docs/student.md, "Students on Google Colab");
 everything Colab-specific after that lives here.
 """
 

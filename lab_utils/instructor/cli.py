@@ -95,7 +95,8 @@ def _fetch(args: argparse.Namespace) -> int:
         if args.offline_ok and isinstance(exc, datasets.DataNotFoundError):
             cause = type(exc.__cause__).__name__ if exc.__cause__ else "download disabled"
             print(f"lab_utils fetch: offline? MovieLens 100k not downloaded ({cause}); "
-                  f"carrying on. Labs 3-4 need it: see README, 'Data without internet'.")
+                  f"carrying on. Labs 3-4 need it: see docs/instructor.md, "
+                  f"'Data without internet'.")
             return 0
         raise CliError(str(exc), status=1) from exc
     print(f"MovieLens 100k: verified {len(datasets.MOVIELENS_100K.files)} files in {folder}")
@@ -162,7 +163,7 @@ def _autograde(args) -> int:
                        f"with `python -m lab_utils collect {lab} <folder or zip>`", status=1)
     if args.scheduler_file and not Path(args.scheduler_file).is_file():
         raise CliError(f"scheduler file {args.scheduler_file} does not exist: start the "
-                       f"cluster first (see README, 'Grading on a cluster') or drop "
+                       f"cluster first (see docs/cluster-and-hub.md) or drop "
                        f"--scheduler-file to grade on this machine")
     if args.timeout is not None and args.timeout <= 0:
         raise CliError(f"--timeout must be a positive number of seconds, not {args.timeout}")

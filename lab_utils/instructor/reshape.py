@@ -17,8 +17,8 @@ test cell below it is overwritten with the test.
 
 :class:`ReshapeSubmission` realigns the submission with the released notebook
 (``labs/<lab>/<lab>.ipynb``, nbgrader's release folder) before nbgrader's own
-sanitizing preprocessors run.  The rules, in order (see also the README, "What is graded
-or reported"):
+sanitizing preprocessors run.  The rules, in order (see also docs/instructor.md, "What is
+graded or reported"):
 
 1. **Cut.**  The text of a released locked cell (a test, the set-up cell, the lab's own
    Markdown) found inside another cell -- a merge -- is cut out into its own cell; what
