@@ -159,9 +159,9 @@ def rubric_markdown(lab: str, questions: list[WrittenQuestion]) -> str:
 
 
 def write_rubric(course_dir, lab: str, folder) -> Path:
-    """Write ``<folder>/rubric.md`` and ``rubric.html`` (the rubric of ``lab``, read from
-    ``solutions/``; in the page each question is the section ``#<grade id>``) and return
-    the HTML page.  Used by the class report, which links each written question to it."""
+    """Write ``<folder>/rubric.html`` (the rubric of ``lab``, read from ``solutions/``; each
+    question is the section ``#<grade id>``) and return it.  Used by the class report, which
+    links each written question to it (``python -m lab_utils rubric`` prints the Markdown)."""
     from html import escape
 
     from nbconvert.filters.markdown import markdown2html
@@ -169,7 +169,6 @@ def write_rubric(course_dir, lab: str, folder) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     questions = written_questions(source_notebook(course_dir, lab))
-    (folder / "rubric.md").write_text(rubric_markdown(lab, questions), encoding="utf-8")
     sections = [f'<section id="{escape(q.grade_id)}">{markdown2html(_rubric_question(q))}'
                 "</section>" for q in questions]
     page = folder / "rubric.html"
