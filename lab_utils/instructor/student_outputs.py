@@ -166,20 +166,22 @@ def bound_outputs(outputs, max_outputs: int = 20, max_bytes: int = 1_000_000):
             continue
         kinds = sorted(output.get("data", {})) or [output.get("output_type", "output")]
         notes.append(f"an output ({', '.join(kinds)}) of {_human(size)} was left out "
-                     f"(over the {_human(max_bytes)} shown per cell)")
+                     f"(more than the {_human(max_bytes)} of outputs shown for this cell)")
     if dropped_old:
         notes.append(f"{dropped_old} earlier output(s) not shown (only the last "
                      f"{max_outputs} are kept)")
     return list(reversed(kept)), notes
 
 
-def stash_outputs(released, nb, max_outputs: int = 20, max_bytes: int = 1_000_000) -> dict:
+def stash_outputs(released, nb, max_outputs: int = 20, max_bytes: int = 1_000_000,
+                  max_total_bytes: int = 4_000_000) -> dict:
     """Released cell id -> what to show graders (``found``, ``found_by``, ``referred_by``,
     bounded ``outputs`` and ``notes`` on what was cut), for every cell of
     :func:`referenced_cells`; each submitted cell found is tagged (``lab_utils`` metadata
-    :data:`TAG_KEY`) so that it can be found again once the notebook is realigned."""
+    :data:`TAG_KEY`) so that it can be found again once the notebook is realigned.  Each
+    cell keeps at most ``max_bytes`` and the notebook ``max_total_bytes`` (in cell order)."""
     by_id = {c.get("id"): c for c in released.cells}
-    stash, taken = {}, set()
+    stash, taken, total = {}, set(), max_total_bytes
     for rid, referrers in referenced_cells(released).items():
         index, how = find_submitted(by_id[rid], nb.cells, taken)
         entry = {"found_by": how, "referred_by": referrers, "outputs": [], "notes": [],
@@ -187,8 +189,9 @@ def stash_outputs(released, nb, max_outputs: int = 20, max_bytes: int = 1_000_00
         if index is not None:
             taken.add(index)
             cell = nb.cells[index]
-            entry["outputs"], entry["notes"] = bound_outputs(cell.get("outputs", []),
-                                                             max_outputs, max_bytes)
+            entry["outputs"], entry["notes"] = bound_outputs(
+                cell.get("outputs", []), max_outputs, max(min(max_bytes, total), 0))
+            total -= sum(_size(o) for o in entry["outputs"])
             meta = cell.setdefault("metadata", {}).setdefault("lab_utils", {})
             if isinstance(meta, dict):
                 meta[TAG_KEY] = rid
@@ -202,6 +205,7 @@ class StashStudentOutputs(NbGraderPreprocessor):
 
     max_outputs = Int(20, help="Outputs kept per cell (the last ones)").tag(config=True)
     max_bytes = Int(1_000_000, help="Bytes of outputs (JSON) kept per cell").tag(config=True)
+    max_total_bytes = Int(4_000_000, help="Bytes of outputs kept per notebook").tag(config=True)
 
     def preprocess(self, nb, resources):
         from nbgrader.coursedir import CourseDirectory
@@ -217,7 +221,7 @@ class StashStudentOutputs(NbGraderPreprocessor):
                              "shown to graders", path)
             return nb, resources
         stash = stash_outputs(nbformat.read(path, as_version=4), nb, self.max_outputs,
-                              self.max_bytes)
+                              self.max_bytes, self.max_total_bytes)
         if stash:
             nb.metadata.setdefault("lab_utils", {})[STASH_KEY] = stash
         return nb, resources
