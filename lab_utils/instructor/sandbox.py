@@ -78,6 +78,9 @@ DEFAULT_TMP_MB = 1024
 #: Starts the log line that says why the sandbox killed a kernel (the grading report quotes it).
 KILLED_MARK = "SandboxLimit:"
 
+#: The whole sandbox is killed when its processes hold this many times ``memory_mb``.
+TOTAL_MEMORY_FACTOR = 1.5
+
 #: The user ids a sandbox picks its own from, when the grader runs as root.
 SANDBOX_UID_RANGE = (2_000_000, 2_999_999)
 
@@ -365,12 +368,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def _watch(self, process) -> None:
         """Every half second: kill the sandbox past its wall time, or when its processes
-        together hold more than ``memory_mb`` of memory (RSS; one allocation past the limit
-        already fails inside the cell through ``RLIMIT_DATA``: this catches many processes,
-        e.g. a fork bomb)."""
+        together hold more than :data:`TOTAL_MEMORY_FACTOR` x ``memory_mb`` (their
+        proportional set size: pages shared after a fork counted once).  One allocation past
+        ``memory_mb`` already fails inside the cell (``RLIMIT_DATA``); this catches many
+        processes that each stay under it."""
         import psutil
 
-        start, limit = time.monotonic(), self.memory_mb * 2**20
+        start = time.monotonic()
+        limit = TOTAL_MEMORY_FACTOR * self.memory_mb * 2**20
         while not self._stop.wait(0.5):
             if process.poll() is not None:
                 return
@@ -380,12 +385,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             else:
                 try:
                     root = psutil.Process(process.pid)
-                    rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                    procs = [root, *root.children(recursive=True)]
+                    held = sum(p.memory_info().rss for p in procs)  # cheap, counts shared twice
+                    if held > limit:
+                        held = sum(p.memory_full_info().pss for p in procs)
                 except psutil.Error:
                     continue
-                if rss > limit:
-                    reason = (f"its processes held {rss / 2**20:.0f} MiB, over the sandbox's "
-                              f"memory limit of {self.memory_mb} MiB")
+                if held > limit:
+                    reason = (f"its processes held {held / 2**20:.0f} MiB, over the sandbox's "
+                              f"limit of {limit / 2**20:.0f} MiB")
             if reason:
                 self.killed_reason = reason
                 # nbgrader's log: the grading report quotes this line (cluster.grade_submission)
