@@ -1,20 +1,19 @@
 """Root conftest: the order in which `make test` hands the suite to its two xdist workers.
 
 `make test` runs pytest-xdist with ``-n 2 --dist loadscope --no-loadscope-reorder``: each
-test module, and each notebook nbval executes, stays whole on one worker (their
-module-scoped fixtures grade a class or start a server once; a notebook's cells share one
-kernel), and the scopes are handed out in collection order.  This hook sorts that order so
-the longest scopes start first and the quick unit tests fill the gaps at the end.  It lives
-at the repository root so that it also orders the nbval items of ``solutions/``.
+test module, and each notebook nbval executes, stays whole on one worker (a notebook's cells
+share one kernel), and the scopes are handed out in collection order.  This hook sorts that
+order so the longest scopes start first and the quick unit tests fill the gaps at the end.
+It lives at the repository root so that it also orders the nbval items of ``solutions/``.
 
-Some modules share a costly module fixture with another one: :data:`SAME_SCOPE` puts them
-in that module's scope (a custom ``loadscope`` scheduler), so that the worker which graded
-the Lab 1 class of ``tests/test_class.py`` also reports on it instead of the other worker
-grading it a second time.
+The order is only about time: the costly results that several modules share (a graded
+class per lab, its report, the mistakes graded in one kernel) are built once per run by
+whichever worker asks first, through a file-locked folder (``tests/once.py``), under any
+scheduling -- ``XDIST=`` (one process), ``--dist load`` or ``loadscope``.
 
-(``--dist loadgroup`` would split finer, but pytest-xdist 3.8 sets ``item._nodeid``, which
-pytest 9.2 no longer reads: the groups are silently ignored and a notebook's cells get
-spread over both workers.)
+(``--dist loadgroup`` would split finer, but pytest-xdist 3.8.0 -- the newest release --
+sets ``item._nodeid``, which pytest 9.2 no longer reads: the groups are silently ignored and
+a notebook's cells get spread over both workers; checked again for issue 27.)
 """
 
 import os
@@ -49,14 +48,6 @@ SCOPE_ORDER = [
 ]
 
 
-#: Modules run in the scope of another (same worker, after it): they reuse its graded class
-#: (``test_class.grade_lab`` grades each lab once per process).
-SAME_SCOPE = {
-    "tests/test_classreport.py": "tests/test_class.py",
-    "tests/test_browser_report.py": "tests/test_class.py",
-}
-
-
 def _scope(item) -> str:
     return item.nodeid.split("::", 1)[0]
 
@@ -65,25 +56,8 @@ def _scope(item) -> str:
 def pytest_collection_modifyitems(config, items):
     def rank(item):
         scope = _scope(item)
-        guest = scope in SAME_SCOPE  # after its host's tests
-        scope = SAME_SCOPE.get(scope, scope)
         if scope in SCOPE_ORDER:
-            return (0, SCOPE_ORDER.index(scope), guest)
-        return (1, 0, guest) if item.get_closest_marker("slow") else (2, 0, guest)
+            return (0, SCOPE_ORDER.index(scope))
+        return (1, 0) if item.get_closest_marker("slow") else (2, 0)
 
     items.sort(key=rank)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadscope`` with the scopes of :data:`SAME_SCOPE` merged."""
-    if config.getvalue("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class MergedScopes(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            scope = super()._split_scope(nodeid)
-            return SAME_SCOPE.get(scope.split("::", 1)[0], scope)
-
-    return MergedScopes(config, log)

@@ -1,7 +1,7 @@
 """The class report page in a browser: headless Chromium opens ``reports/<lab>/report.html``.
 
 The page is the report of the simulated Lab 1 class of ``tests/test_class.py`` (graded
-once per test process: :func:`test_classreport.graded_class`).  Checked: the page
+and reported once per test run: :func:`test_classreport.graded_class`).  Checked: the page
 renders offline from its single file, both plots are decoded images, the tables are there,
 and it fits a laptop screen without sideways scrolling.  A screenshot of the whole page is
 saved as ``test-artifacts/report-<lab>.png``.
@@ -12,8 +12,9 @@ Chromium is Debian's package (``make browser-deps``), launched as in ``tests/tes
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS
-from test_classreport import LAB, graded_class
+
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_classreport import LAB, graded_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -21,8 +22,8 @@ LAPTOP = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="module")
-def graded(repo, tmp_path_factory, movielens_home) -> dict:
-    return graded_class(repo, tmp_path_factory, movielens_home)
+def graded(repo, shared_root, movielens_home) -> dict:
+    return graded_class(repo, shared_root, movielens_home)
 
 
 def test_report_renders_with_its_plots(graded, repo):

@@ -15,6 +15,7 @@ See :mod:`tests.support.simclass` for the classes.
 """
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from bs4 import BeautifulSoup
 
 from lab_utils.config import CELL_TIMEOUT_ENV
 from lab_utils.instructor import grading, nbgrader_ext
+from tests import once
 from tests.cases import CASES
 from tests.support import simclass
 
@@ -41,56 +43,82 @@ def _cli(course, *args, status=0, env=None):
     return proc.stdout
 
 
-_GRADED: dict[str, dict] = {}
-
-
-def grade_lab(lab, repo, tmp_path_factory, movielens_home) -> dict:
-    """The lab's class, collected, autograded (CLI), given feedback and exported; graded
-    once per test process (``tests/test_classreport.py`` reports on the Lab 1 class)."""
-    if lab in _GRADED:
-        return _GRADED[lab]
-    if lab not in grading.list_labs(repo):
-        pytest.fail(f"{lab} has class cases but no source notebook")
-    course = grading.new_course(tmp_path_factory.mktemp(lab), repo, [lab])
-    source, released = grading.read_lab(course, lab)
+def _class_of(lab, source, released) -> dict:
+    """The simulated class of ``lab`` (deterministic: rebuilt by every reader)."""
     subs = simclass.lab_class(source, released, lab)
-    env = dict(grading._env(), LAB_UTILS_DATA_DIR=str(movielens_home))
+    subs.update(simclass.right_class(source, released, lab))  # every right case, full marks
     if lab == FAULT_LAB:
         subs.update(simclass.fault_class(source, released, lab))
-        env[CELL_TIMEOUT_ENV] = FAULT_CELL_TIMEOUT
-    collected = simclass.write_class(tmp_path_factory.mktemp(f"{lab}-collected"), lab, subs)
-    out = _cli(course, "collect", lab, str(collected), env=env)
-    handed_in = {s for s, sub in subs.items() if not isinstance(sub.content, tuple)}
-    assert f"imported {len(handed_in)} submissions" in out
-    reported = {s for s, sub in subs.items() if sub.lost is None}
-    log = _cli(course, "autograde", lab, "--jobs", "2", "--report", str(course / "report.csv"),
-               status=1 if reported - (set(subs) - handed_in) else 0, env=env)
-    report = {row["student_id"]: row for row in csv.DictReader(open(course / "report.csv"))}
+    return subs
+
+
+def grade_lab(lab, repo, shared_root, movielens_home) -> dict:
+    """The lab's class, collected, autograded (CLI), given feedback and exported.
+
+    Graded once per test run (:func:`tests.once.build_once`): every module and xdist
+    worker that asks -- ``tests/test_classreport.py`` reports on the Lab 1 class -- reads
+    the same course folder.
+    """
+    if lab not in grading.list_labs(repo):
+        pytest.fail(f"{lab} has class cases but no source notebook")
+
+    def build(folder):
+        course = grading.new_course(folder / "course", repo, [lab])
+        source, released = grading.read_lab(course, lab)
+        subs = _class_of(lab, source, released)
+        env = dict(grading._env(), LAB_UTILS_DATA_DIR=str(movielens_home))
+        if lab == FAULT_LAB:
+            env[CELL_TIMEOUT_ENV] = FAULT_CELL_TIMEOUT
+        collected = simclass.write_class(folder / "collected", lab, subs)
+        out = _cli(course, "collect", lab, str(collected), env=env)
+        handed_in = {s for s, sub in subs.items() if not isinstance(sub.content, tuple)}
+        assert f"imported {len(handed_in)} submissions" in out
+        reported = {s for s, sub in subs.items() if sub.lost is None}
+        log = _cli(course, "autograde", lab, "--jobs", "2", "--report",
+                   str(course / "report.csv"),
+                   status=1 if reported - (set(subs) - handed_in) else 0, env=env)
+        _cli(course, "feedback", lab, env=env)
+        _cli(course, "export", str(course / "grades.csv"), env=env)
+        (folder / "collect.log").write_text(out, encoding="utf-8")
+        (folder / "autograde.log").write_text(log, encoding="utf-8")
+
+    folder = once.build_once(shared_root, f"graded-{lab}-{once.run_digest(repo)}",
+                             build)
+    course = folder / "course"
+    source, released = grading.read_lab(course, lab)
+    with open(course / "report.csv", newline="", encoding="utf-8") as fh:
+        report = {row["student_id"]: row for row in csv.DictReader(fh)}
     results = {s: grading.scores(course, lab, s) for s, r in report.items()
                if r["status"] == "graded"}
-    _cli(course, "feedback", lab, env=env)
-    _cli(course, "export", str(course / "grades.csv"), env=env)
-    _GRADED[lab] = {"lab": lab, "course": course, "source": source, "released": released,
-                    "subs": subs, "report": report, "results": results, "collect_log": out,
-                    "autograde_log": log}
-    return _GRADED[lab]
+    return {"lab": lab, "course": course, "source": source, "released": released,
+            "subs": _class_of(lab, source, released), "report": report, "results": results,
+            "collect_log": (folder / "collect.log").read_text(encoding="utf-8"),
+            "autograde_log": (folder / "autograde.log").read_text(encoding="utf-8")}
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
-def graded(request, repo, tmp_path_factory, movielens_home):
-    return grade_lab(request.param, repo, tmp_path_factory, movielens_home)
+def graded(request, repo, shared_root, movielens_home):
+    return grade_lab(request.param, repo, shared_root, movielens_home)
 
 
 @pytest.fixture(scope="module")
-def kernel(graded, movielens_home, monkeypatch_module):
-    """Every realistic mistake of the lab graded in one kernel."""
+def kernel(graded, repo, shared_root, movielens_home, monkeypatch_module):
+    """Every realistic mistake of the lab graded in one kernel (once per run)."""
     lab, course = graded["lab"], graded["course"]
     monkeypatch_module.setenv("LAB_UTILS_DATA_DIR", str(movielens_home))
-    perfect = grading.perfect_submission(graded["source"], graded["released"])
     wrong = simclass.mistakes(graded["source"], graded["released"], lab)
-    baseline, results = simclass.kernel_grades(graded["source"], perfect, wrong,
-                                               cwd=course / "labs" / lab)
-    return {"baseline": baseline, "results": results, "wrong": wrong}
+
+    def build(folder):
+        perfect = grading.perfect_submission(graded["source"], graded["released"])
+        baseline, results = simclass.kernel_grades(graded["source"], perfect, wrong,
+                                                   cwd=course / "labs" / lab)
+        (folder / "grades.json").write_text(json.dumps({"baseline": baseline,
+                                                        "results": results}))
+
+    folder = once.build_once(shared_root, f"kernel-{lab}-{once.run_digest(repo)}",
+                             build)
+    grades = json.loads((folder / "grades.json").read_text())
+    return {"baseline": grades["baseline"], "results": grades["results"], "wrong": wrong}
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +156,17 @@ def test_every_submission_is_graded_or_reported(graded):
 
 def test_each_graded_submission_scores_as_expected(graded):
     assert simclass.score_differences(graded["subs"], graded["results"]) == []
+
+
+def test_every_right_case_gets_full_marks(graded):
+    """The lab's correct alternatives (``right``), packed into ``right_<k>`` submissions,
+    score every autograded point through nbgrader."""
+    rights = [s for s in graded["subs"] if s.startswith("right_")]
+    assert bool(rights) == bool(CASES[graded["lab"]].get("right"))
+    for student in rights:
+        scores = simclass.autograded_scores(graded["results"][student])
+        short = {k: (v.score, v.max_score) for k, v in scores.items() if v.score != v.max_score}
+        assert scores and short == {}, f"{student} lost points: {short}"
 
 
 def test_each_mistake_loses_exactly_its_exercise(kernel):

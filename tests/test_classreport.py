@@ -13,6 +13,7 @@ submission loses.
 import contextlib
 import csv
 import io
+import json
 import re
 import subprocess
 import sys
@@ -157,33 +158,42 @@ def _main(course, *args) -> tuple[int, str]:
     return status, stderr.getvalue()
 
 
-def graded_class(repo, tmp_path_factory, movielens_home) -> dict:
-    """The simulated Lab 1 class of ``tests/test_class.py`` (graded once per test process:
-    the perfect submission, the untouched lab, a realistic mistake and the lab-independent
-    faults), reported by the CLI.  Also used by ``tests/test_browser_report.py``.
+def graded_class(repo, shared_root, movielens_home) -> dict:
+    """The simulated Lab 1 class of ``tests/test_class.py`` (the perfect submission, the
+    untouched lab, a realistic mistake and the lab-independent faults), reported by the
+    CLI; graded and reported once per test run (:mod:`tests.once`).  Also used by
+    ``tests/test_browser_report.py``.
     """
-    from test_class import FAULT_LAB, grade_lab
+    from tests import once
+    from tests.test_class import FAULT_LAB, grade_lab
 
     assert FAULT_LAB == LAB
-    graded = grade_lab(LAB, repo, tmp_path_factory, movielens_home)
+    graded = grade_lab(LAB, repo, shared_root, movielens_home)
     course = graded["course"]
-    if "after" not in graded:
-        graded["after"] = _cli(course, "report", LAB, "--formgrader-url", HUB,
-                               "--autograde-csv", str(course / "report.csv"))
-        folder = course / "reports" / LAB
-        graded["page"] = folder / "report.html"
-        graded["tables"] = {}
-        for name in TABLES:
-            with open(folder / f"{name}.csv", newline="", encoding="utf-8") as fh:
-                graded["tables"][name] = list(csv.DictReader(fh))
-        graded["max"] = {k: v.max_score for k, v in
-                         grading.scores(course, LAB, "perfect").items()}
+
+    def build(folder):
+        after = _cli(course, "report", LAB, "--formgrader-url", HUB,
+                     "--autograde-csv", str(course / "report.csv"))
+        (folder / "after.json").write_text(json.dumps(
+            {"returncode": after.returncode, "stdout": after.stdout, "stderr": after.stderr}))
+
+    folder = once.build_once(shared_root, f"report-{LAB}-{once.run_digest(repo)}",
+                             build)
+    graded["after"] = subprocess.CompletedProcess(
+        args=["report", LAB], **json.loads((folder / "after.json").read_text()))
+    reports = course / "reports" / LAB
+    graded["page"] = reports / "report.html"
+    graded["tables"] = {}
+    for name in TABLES:
+        with open(reports / f"{name}.csv", newline="", encoding="utf-8") as fh:
+            graded["tables"][name] = list(csv.DictReader(fh))
+    graded["max"] = {k: v.max_score for k, v in grading.scores(course, LAB, "perfect").items()}
     return graded
 
 
 @pytest.fixture(scope="module")
-def graded(repo, tmp_path_factory, movielens_home):
-    return graded_class(repo, tmp_path_factory, movielens_home)
+def graded(repo, shared_root, movielens_home):
+    return graded_class(repo, shared_root, movielens_home)
 
 
 slow = pytest.mark.slow
