@@ -1,8 +1,9 @@
 """Benchmark every lab: run each solution notebook headless, time it, read its figures.
 
 ``make bench`` (``python benchmarks/run.py``) writes one record, ``benchmarks/results.json``,
-and -- when the run covered every lab, the class timings and the cluster -- regenerates the
-Markdown page ``docs/benchmark.md`` from it (never edit that page by hand).
+and regenerates the Markdown page ``docs/benchmark.md`` from it (never edit that page by
+hand; a run that left out a lab, the classes or the cluster is labelled partial there and
+has no total -- commit the page of a complete run).
 
 Every record carries its **provenance**: commit (and whether the tree had local changes),
 UTC date, machine (cores, CPU model, memory, load average), Python, and the exact command.
@@ -516,7 +517,8 @@ def to_markdown(record: dict) -> str:
              f"{cal['unit_s']} s** this run (reference machine: {REFERENCE_CALIBRATION_S} s)",
              ""]
     if not record.get("complete"):
-        lines += ["**Partial run** (not every lab, class and cluster): no total.", ""]
+        lines += ["**Partial run** (not every lab, class and cluster were measured): no total; "
+                  "the page of a complete `make bench` replaces it.", ""]
     lines += ["| lab | wall | peak RSS (MiB) | autograde | class seq / par (s) | fast grader = "
               "nbgrader |", "|---|---:|---:|---:|---:|---|"]
     unit = cal["unit_s"]
@@ -635,8 +637,7 @@ def main(argv=None) -> int:
                                               or args.no_cluster)
     RESULTS.write_text(json.dumps(record, indent=2) + "\n")
     page = to_markdown(record)
-    if record["complete"]:
-        PAGE.write_text(page)
+    PAGE.write_text(page)
     print(page)
     return 1 if failed else 0
 
