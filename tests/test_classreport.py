@@ -205,7 +205,7 @@ def test_the_report_command_writes_the_page_and_tables(graded):
     assert after.returncode == 0, after.stdout + after.stderr
     assert str(graded["page"]) in after.stdout
     names = sorted(p.name for p in graded["page"].parent.iterdir())
-    assert names == sorted(["report.html", *(f"{t}.csv" for t in TABLES)])
+    assert names == sorted(["report.html", "rubric.html", *(f"{t}.csv" for t in TABLES)])
     assert not any(s in n for n in names for s in graded["subs"])  # no student in file names
 
 

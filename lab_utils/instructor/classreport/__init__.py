@@ -12,7 +12,10 @@ plots as embedded PNGs, no network needed) -- and the same tables as CSV beside 
 - ``failures.csv``: the failure messages of the test cells grouped by exercise, check and
   hint (the checks of :mod:`lab_utils.checks` fail with ``<what>: expected <x>, got <y>.
   Hint: <concept>``), with how many students each;
-- ``manual.csv``: the written answers waiting for a human, with their formgrader links.
+- ``manual.csv``: the written answers waiting for a human, with their formgrader links;
+- ``rubric.html``: every written question's mark scheme (graders only,
+  :func:`lab_utils.instructor.markscheme.write_rubric`), which the page links question by
+  question.
 
 The package: :mod:`.reading` (the course folder -> :class:`ClassData`), :mod:`.tables`,
 :mod:`.plots` and :mod:`.page` (the HTML); :func:`write_class_report` writes them all.
@@ -77,6 +80,10 @@ def write_class_report(course_dir, lab: str, autograde_csv=None,
     exercise_table(data).to_csv(folder / "exercises.csv", index=False)
     failure_table(data).to_csv(folder / "failures.csv", index=False)
     data.manual.to_csv(folder / "manual.csv", index=False)
+    if (Path(course_dir) / "solutions" / lab / f"{lab}.ipynb").is_file():
+        from lab_utils.instructor.markscheme import write_rubric
+
+        write_rubric(course_dir, lab, folder)  # rubric.html: the page links its sections
     page = folder / "report.html"
     page.write_text(render(data), encoding="utf-8")
     return page

@@ -170,6 +170,13 @@ def render(data: ClassData) -> str:
               f'<p>In the formgrader: <a href="{esc(data.formgrader)}">{esc(data.formgrader)}'
               "</a> (Jupyter started in the course folder; each link below opens one "
               "submission).</p>"]
+    written = [e for e in data.exercises if e.written]
+    if written:
+        links = ", ".join(f'<a href="rubric.html#{esc(e.name)}">{esc(e.title)}</a>'
+                          for e in written)
+        parts.append(f'<p>Mark schemes (graders only; <a href="rubric.html">rubric.html</a>, '
+                     f"or <code>python -m lab_utils rubric {esc(data.lab)}</code>): "
+                     f"{links}.</p>")
     if data.manual.empty:
         parts.append('<p class="muted">None: every answer is graded.</p>')
     else:
