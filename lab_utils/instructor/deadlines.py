@@ -164,7 +164,9 @@ def load(course_dir) -> CourseDates:
 
 def sync_gradebook(course_dir, lab: str | None = None) -> CourseDates:
     """Write the due dates (every lab, or ``lab``) and the extensions of the recorded
-    submissions into the course's gradebook, where nbgrader and the formgrader read them."""
+    submissions into the course's gradebook, where nbgrader and the formgrader read them.
+
+    A lab without a due date in ``course.toml`` is left as it is in the gradebook."""
     from nbgrader.api import Gradebook
 
     from lab_utils.instructor.grading import db_url
@@ -177,10 +179,12 @@ def sync_gradebook(course_dir, lab: str | None = None) -> CourseDates:
             if lab not in (None, assignment.name):
                 continue
             due = dates.due.get(assignment.name)
-            assignment.duedate = utc_naive(due) if due else None
+            if due is None:
+                continue  # a due date set another way (`nbgrader db assignment`) is kept
+            assignment.duedate = utc_naive(due)
             for submission in assignment.submissions:
                 new_due = dates.extensions.get((submission.student.id, assignment.name))
-                submission.extension = (new_due - due) if (new_due and due) else None
+                submission.extension = (new_due - due) if new_due else None
         gb.db.commit()
     return dates
 
