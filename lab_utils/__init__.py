@@ -5,8 +5,9 @@ Two rooms.  What a student's notebook imports, each module with one purpose:
 - :mod:`lab_utils.setup` -- silence TensorFlow, seed everything, grading-mode budgets.
 - :mod:`lab_utils.datasets` -- MovieLens 100k (downloaded, verified, cached).
 - :mod:`lab_utils.checks` -- check functions used by the labs' test cells.
-- :mod:`lab_utils.metrics` -- regression and ranking metrics (Labs 1, 3 and 4) and the
-  headline figures a lab records for ``make bench``.
+- :mod:`lab_utils.metrics` -- what no exercise asks for: top-k concentration (Lab 4) and the
+  headline figures a lab may record for ``make bench`` (the metrics students write live on
+  the instructor side, :mod:`lab_utils.instructor.evaluation`).
 - :mod:`lab_utils.plots` -- plots shared by the labs.
 - :mod:`lab_utils.toydata` -- small offline datasets made on the fly (Lab 1).
 - :mod:`lab_utils.sampling` -- positive pairs for triplet training (Lab 4).

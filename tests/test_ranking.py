@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import ndcg_score, roc_auc_score
 
 from lab_utils import metrics, sampling
+from lab_utils.instructor import evaluation
 
 
 def _problem(seed, num_users=30, num_items=50, ties=False):
@@ -25,9 +26,9 @@ def test_auc_matches_sklearn_with_and_without_ties(ties):
     if ties:
         pos, neg = np.round(pos), np.round(neg)
     y = np.r_[np.ones(40), np.zeros(300)]
-    assert metrics.auc_score(pos, neg) == pytest.approx(roc_auc_score(y, np.r_[pos, neg]))
-    assert metrics.auc_score([1.0], [1.0]) == 0.5
-    assert type(metrics.auc_score(pos, neg)) is float
+    assert evaluation.auc_score(pos, neg) == pytest.approx(roc_auc_score(y, np.r_[pos, neg]))
+    assert evaluation.auc_score([1.0], [1.0]) == 0.5
+    assert type(evaluation.auc_score(pos, neg)) is float
 
 
 def _reference(scores, train, test, k):
@@ -51,7 +52,7 @@ def _reference(scores, train, test, k):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ranking_metrics_match_sklearn(seed):
     scores, train, test = _problem(seed)
-    got = metrics.ranking_metrics(scores, train, test, k=10)
+    got = evaluation.ranking_metrics(scores, train, test, k=10)
     expected, users = _reference(scores, train, test, 10)
     assert got["users"] == users
     for name, value in zip(["auc", "precision@10", "recall@10", "ndcg@10", "hr@10"], expected,
@@ -65,21 +66,21 @@ def test_perfect_and_reversed_scores():
     oracle = np.zeros_like(scores)
     oracle[test[:, 0], test[:, 1]] = 1.0
     oracle[train[:, 0], train[:, 1]] = 5.0  # must be excluded, not counted as misses
-    best = metrics.ranking_metrics(oracle, train, test, k=3)
+    best = evaluation.ranking_metrics(oracle, train, test, k=3)
     assert best["auc"] == 1.0 and best["ndcg@3"] == pytest.approx(1.0) and best["hr@3"] == 1.0
-    worst = metrics.ranking_metrics(-oracle, train, test, k=3)
+    worst = evaluation.ranking_metrics(-oracle, train, test, k=3)
     assert worst["auc"] == 0.0 and worst["hr@3"] == 0.0
 
 
 def test_constant_scores_give_auc_one_half():
     scores, train, test = _problem(4)
-    assert metrics.ranking_metrics(np.zeros_like(scores), train, test)["auc"] == 0.5
+    assert evaluation.ranking_metrics(np.zeros_like(scores), train, test)["auc"] == 0.5
 
 
 def test_top_k_excludes_training_positives_and_breaks_ties_by_id():
     scores = np.zeros((3, 7))
     scores[1, [2, 5]] = 1.0
-    top = metrics.top_k_items(scores, np.array([[1, 5]]), [1, 2], k=3)
+    top = evaluation.top_k_items(scores, np.array([[1, 5]]), [1, 2], k=3)
     assert top.tolist() == [[2, 1, 3], [1, 2, 3]]
 
 
@@ -91,7 +92,7 @@ def test_coverage_and_popular_share():
 
 def test_no_user_to_evaluate_is_an_error():
     with pytest.raises(ValueError, match="at least one user"):
-        metrics.ranking_metrics(np.zeros((2, 3)), [[1, 1]], [[1, 1]])
+        evaluation.ranking_metrics(np.zeros((2, 3)), [[1, 1]], [[1, 1]])
 
 
 def test_positive_pairs_threshold():
