@@ -25,7 +25,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from lab_utils.config import CELL_TIMEOUT_ENV
-from lab_utils.instructor import grading, nbgrader_ext
+from lab_utils.instructor import grading, markscheme, nbgrader_ext
 from tests import once
 from tests.cases import CASES
 from tests.support import simclass
@@ -241,6 +241,8 @@ def test_feedback_shows_no_hidden_test(graded):
         assert "HIDDEN TESTS" not in text, page
         leaked = [line for line in hidden if line in text]
         assert leaked == [], f"{page} shows hidden test lines: {leaked[:3]}"
+        # mark schemes are for graders only (the perfect answers hold them too)
+        assert markscheme.MARK_SCHEME_LABEL not in text and "Mark scheme (" not in text, page
     compare = CASES[lab]["compare"]
     assert "Hint:" in (course / "feedback" / compare / lab / f"{lab}.html").read_text()
 
