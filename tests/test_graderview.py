@@ -220,6 +220,20 @@ def test_outputs_are_bounded_and_the_cut_is_said():
     assert any("image/png" in n and "left out" in n for n in notes)
 
 
+def test_a_notebook_keeps_a_bounded_total_of_outputs(repo):
+    lab, refs = _lab_with_refs(repo)
+    released = _released(repo, lab)
+    sub = copy.deepcopy(released)
+    for cell in sub.cells:
+        if cell.get("id") in refs:
+            cell.outputs = [nbformat.v4.new_output("display_data",
+                                                   data={"image/png": "A" * 30_000})]
+    stash = student_outputs.stash_outputs(released, sub, max_total_bytes=70_000)
+    kept = [rid for rid in refs if stash[rid]["outputs"]]
+    assert kept == list(refs)[:2]  # in cell order, until the notebook's budget is spent
+    assert all("left out" in " ".join(stash[rid]["notes"]) for rid in list(refs)[2:])
+
+
 def _sanitize_without_the_feature(course, lab, nb):
     """``reshape.sanitize`` with the course's sanitizing preprocessors but the stash."""
     from traitlets.config.loader import PyFileConfigLoader
@@ -294,14 +308,14 @@ def test_graders_see_the_students_outputs_and_mark_schemes(released_course, movi
     for rid in refs:
         shown = [i for i, c in enumerate(cells)
                  if c.metadata.get("lab_utils", {}).get("shows_student_output_of") == rid]
-        assert len(shown) == 1, f"{rid}: the student's output is shown {len(shown)} times"
-        cell = cells[shown[0]]
-        assert "nbgrader" not in cell.metadata  # ungraded
+        assert len(shown) == 2, f"{rid}: {len(shown)} cells show the student's output"
+        label, cell = (cells[i] for i in shown)
+        assert shown[1] == shown[0] + 1 and all("nbgrader" not in cells[i].metadata
+                                                for i in shown)  # ungraded
         assert cells[shown[0] - 1].source == released_source[rid]  # right after the re-run
-        label = cell.outputs[0]["data"]["text/markdown"]
-        assert STUDENT_OUTPUT_LABEL in label
-        assert [o.get("text") for o in cell.outputs[1:2]] == [_marker(rid) + "\n"]
-        assert any("image/png" in o.get("data", {}) for o in cell.outputs[2:])
+        assert label.cell_type == "markdown" and STUDENT_OUTPUT_LABEL in label.source
+        assert [o.get("text") for o in cell.outputs[:1]] == [_marker(rid) + "\n"]
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs[1:])
     for q in questions:
         at = next(i for i, c in enumerate(cells)
                   if c.metadata.get("nbgrader", {}).get("grade_id") == q.grade_id)
@@ -326,3 +340,36 @@ def test_graders_see_the_students_outputs_and_mark_schemes(released_course, movi
     public = _public_text(source) + "\n" + "\n".join(c.source for c in sub.cells)
     leaked = [c for c in _scheme_chunks(questions, public) if c in _plain(feedback_text)]
     assert leaked == [], f"the feedback shows mark-scheme text: {leaked[:2]}"
+
+
+def test_class_report_links_each_written_question_to_its_mark_scheme(repo, tmp_path):
+    """The rubric page has a section per written question; the report links each one."""
+    import pandas as pd
+
+    from lab_utils.instructor.classreport import page, reading
+
+    lab = LABS[0]
+    questions = markscheme.written_questions(_source(repo, lab))
+    rubric = markscheme.write_rubric(repo, lab, tmp_path).read_text()
+    exercises = []
+    for q in questions:
+        assert f'<section id="{q.grade_id}">' in rubric
+        if q.mark_scheme:
+            shown = _plain(BeautifulSoup(rubric, "html.parser").get_text())
+            assert _plain(q.mark_scheme)[:60] in shown
+        exercises.append(reading.Exercise(name=q.grade_id, label="", notebook=lab,
+                                          cells=[q.grade_id], points=q.points, written=True))
+
+    def empty(*columns):
+        return pd.DataFrame([], columns=list(columns))
+
+    data = reading.ClassData(
+        lab=lab, max_score=sum(q.points for q in questions), exercises=exercises,
+        students=empty("student_id", "status", "score", "max_score", "written_to_grade",
+                       "message"),
+        cells=empty("student_id", "exercise", "cell", "score", "max_score", "pending"),
+        failures=empty("exercise", "cell", "check", "hint", "message", "student_id"),
+        manual=empty("student_id", "exercise", "cell", "points", "formgrader"))
+    html = page.render(data)
+    for q in questions:
+        assert f'href="rubric.html#{q.grade_id}"' in html, q.grade_id

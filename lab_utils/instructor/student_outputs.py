@@ -19,9 +19,9 @@ Two nbgrader preprocessors (configured in ``nbgrader_config.py``):
   and stashes its outputs, bounded (:func:`bound_outputs`), in the notebook's metadata; it
   tags the submitted cell so the output can be shown beside it after realignment.
 - :class:`ShowStudentOutputs`, in ``Autograde.autograde_preprocessors`` after
-  ``SaveAutoGrades`` (so no grade depends on it): inserts after the re-run cell a locked code
-  cell without nbgrader metadata (ungraded, never executed) whose outputs are a label,
-  :data:`STUDENT_OUTPUT_LABEL`, then the student's outputs.
+  ``SaveAutoGrades`` (so no grade depends on it): inserts after the re-run cell a locked
+  Markdown cell headed :data:`STUDENT_OUTPUT_LABEL` and a locked code cell holding the
+  student's outputs, both without nbgrader metadata (ungraded; never executed).
 
 The formgrader shows the autograded notebook, and ``nbgrader generate_feedback`` renders it:
 both show these cells (the feedback shows the student their own outputs back).
@@ -244,25 +244,29 @@ def _label(rid: str, entry: dict) -> str:
     return text
 
 
-def student_output_cell(rid: str, entry: dict):
-    """The locked, ungraded code cell that shows a stashed entry."""
-    label = {"output_type": "display_data", "metadata": {},
-             "data": {"text/markdown": _label(rid, entry),
-                      "text/plain": f"{STUDENT_OUTPUT_LABEL} (released cell {rid})"}}
+def student_output_cells(rid: str, entry: dict) -> list:
+    """The locked, ungraded cells that show a stashed entry: a Markdown cell headed
+    :data:`STUDENT_OUTPUT_LABEL` (how the cell was found, what was cut), then, if the student's
+    cell had outputs, a code cell holding them (its outputs are the student's alone, so a
+    check of the re-run's outputs, e.g. "a plot was displayed", is not fooled by a label)."""
+    meta = {"editable": False, "deletable": False, "lab_utils": {SHOWN_KEY: rid}}
+    label = nbformat.v4.new_markdown_cell(_label(rid, entry))
+    label.id = f"student-output-{rid}"[:64]
+    label.metadata = copy.deepcopy(meta)
+    if not entry.get("outputs"):
+        return [label]
     cell = nbformat.v4.new_code_cell(
         f"# {STUDENT_OUTPUT_LABEL}: outputs saved in the submitted notebook (not re-run, "
         f"not graded).")
-    cell.id = f"student-output-{rid}"[:64]
-    cell.outputs = [nbformat.from_dict(label),
-                    *(nbformat.from_dict(o) for o in entry.get("outputs", []))]
-    cell.metadata = {"editable": False, "deletable": False,
-                     "lab_utils": {SHOWN_KEY: rid}}
-    return cell
+    cell.id = f"student-outputs-{rid}"[:64]
+    cell.outputs = [nbformat.from_dict(o) for o in entry["outputs"]]
+    cell.metadata = copy.deepcopy(meta)
+    return [label, cell]
 
 
 class ShowStudentOutputs(NbGraderPreprocessor):
     """nbgrader autograde preprocessor (after ``SaveAutoGrades``): show each stashed entry
-    in a cell right after the re-run cell (module docstring)."""
+    in cells right after the re-run cell (module docstring)."""
 
     def preprocess(self, nb, resources):
         meta = nb.metadata.get("lab_utils", {})
@@ -272,7 +276,7 @@ class ShowStudentOutputs(NbGraderPreprocessor):
             return nb, resources
         for rid, entry in stash.items():
             at = self._anchor(nb.cells, rid, entry)
-            nb.cells.insert(at, student_output_cell(rid, entry))
+            nb.cells[at:at] = student_output_cells(rid, entry)
         return nb, resources
 
     @staticmethod
@@ -293,4 +297,4 @@ class ShowStudentOutputs(NbGraderPreprocessor):
 
 __all__ = ["STUDENT_OUTPUT_LABEL", "ShowStudentOutputs", "StashStudentOutputs",
            "bound_outputs", "find_submitted", "referenced_cells", "stash_outputs",
-           "student_output_cell"]
+           "student_output_cells"]
