@@ -166,8 +166,8 @@ def test_local_cluster_workers_run_with_the_grading_config(client):
 
 
 def _kill_a_grading_worker(client, victims, killed, stop):
-    """Once a task of one of ``victims`` has run 4 s on a worker, SIGKILL that worker
-    (and, to leave the machine clean, the kernel it orphans)."""
+    """Once a task of one of ``victims`` has run 4 s on a worker, SIGKILL that worker (only
+    it: its sandboxed kernel must die with it), noting the processes it had started."""
     pids = client.run(os.getpid)
     seen = {}
     while not stop.is_set():
@@ -178,11 +178,9 @@ def _kill_a_grading_worker(client, victims, killed, stop):
                     continue
                 if time.monotonic() - seen.setdefault(key, time.monotonic()) >= 4:
                     worker = psutil.Process(pids[address])
-                    orphans = worker.children(recursive=True)
+                    children = worker.children(recursive=True)
                     worker.kill()
-                    for proc in orphans:
-                        proc.kill()
-                    killed.update(student=student, pid=pids[address])
+                    killed.update(student=student, pid=pids[address], children=children)
                     return
         stop.wait(0.5)
 
@@ -216,6 +214,9 @@ def test_a_killed_worker_s_submission_is_graded_once_elsewhere(faulty_run):
     regraded = next(r for r in records if r.student == killed["student"])
     assert regraded.status == "graded"
     assert not regraded.worker.endswith(f":{killed['pid']}")
+    assert killed["children"], "the killed worker had no grading kernel"
+    _, alive = psutil.wait_procs(killed["children"], timeout=10)
+    assert not alive, f"the killed worker left {alive} behind"
     subs, grades = _rows(faulty_run["course"])
     graded = [s for s, o in faulty_run["outcomes"].items() if o.status == "graded"]
     assert {s: subs.get(s) for s in graded} == {s: 1 for s in graded}
@@ -307,3 +308,86 @@ def test_ctrl_c_keeps_the_grades_written_and_a_rerun_grades_the_rest(
         assert _grades(course, student) == clean[student], student
     subs, _ = _rows(course)
     assert subs == {s: 1 for s in students}
+
+
+# --- no grade lost: a failed regrade keeps every earlier grade and comment ----------------
+
+
+def _snapshot(course, student):
+    """Every grade (automatic, manual, flags) and comment of a submission, and its files."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook.db_url(course)) as gb:
+        nb = gb.find_submission(LAB, student).notebooks[0]
+        grades = {g.name: (g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade)
+                  for g in nb.grades}
+        comments = {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments}
+    folder = course / "autograded" / student / LAB
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    return grades, comments, files
+
+
+def _grade_by_hand(course, student):
+    """What a grader does in the formgrader: manual scores, an override, comments."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook.db_url(course)) as gb:
+        nb = gb.find_submission(LAB, student).notebooks[0]
+        written = [g for g in nb.grades if g.cell.cell_type == "markdown"]
+        assert written, "the lab has no written answer to grade by hand"
+        for grade in written:
+            grade.manual_score = grade.max_score / 2
+            grade.needs_manual_grade = False
+        tested = next(g for g in nb.grades if g.cell.cell_type == "code")
+        tested.manual_score, tested.extra_credit = 0.5, 1.0
+        for comment in nb.comments:
+            comment.manual_comment = f"well argued ({comment.name})"
+        gb.db.commit()
+
+
+def test_a_failed_grading_records_nothing_over_earlier_grades(template, tmp_path):
+    from nbgrader.api import Gradebook
+
+    course = shutil.copytree(template, tmp_path / "course")
+    with Gradebook(gradebook.db_url(course)) as gb:
+        gb.update_or_create_student("alice")
+        gb.update_or_create_submission(LAB, "alice")
+    (course / "autograded" / "alice" / LAB).mkdir(parents=True)
+    (course / "autograded" / "alice" / LAB / f"{LAB}.ipynb").write_text("{}")
+    _grade_by_hand(course, "alice")
+    before = _snapshot(course, "alice")
+    for status in ("error", "timeout"):
+        result = cluster.record_result(course, LAB, cluster.GradingResult("alice", status, 1.0,
+                                                                          "it broke"))
+        assert result.kept_previous and "earlier grades kept" in result.message
+        assert _snapshot(course, "alice") == before
+    fresh = cluster.record_result(course, LAB, cluster.GradingResult("bob", "error", 1.0, "x"))
+    assert not fresh.kept_previous  # nothing to keep: scores 0 in the export
+
+
+@pytest.mark.slow
+def test_a_regrade_cut_or_on_a_killed_worker_loses_no_grade(faulty_run, client, tmp_path):
+    course = shutil.copytree(faulty_run["course"], tmp_path / "course")
+    _grade_by_hand(course, "perfect")
+    before = _snapshot(course, "perfect")
+
+    outcomes = grading.autograde_class(course, LAB, ["perfect"], client=client, limit=3)
+    cut = outcomes["perfect"]
+    assert cut.status == "timeout" and cut.kept_previous, cut
+    report = grading.write_report(outcomes, tmp_path / "report.csv").read_text()
+    assert "earlier grades kept" in report and ",yes," in report, report
+    assert _snapshot(course, "perfect") == before
+
+    killed, stop = {}, threading.Event()
+    killer = threading.Thread(target=_kill_a_grading_worker,
+                              args=(client, ["perfect"], killed, stop))
+    killer.start()
+    try:
+        outcomes = grading.autograde_class(course, LAB, ["perfect"], client=client, limit=LIMIT)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "no worker was killed while regrading"
+    assert outcomes["perfect"].status == "graded", outcomes["perfect"]
+    grades, comments, _ = _snapshot(course, "perfect")
+    assert grades == before[0] and comments == before[1]  # manual work and auto scores intact
