@@ -373,3 +373,36 @@ def test_class_report_links_each_written_question_to_its_mark_scheme(repo, tmp_p
     html = page.render(data)
     for q in questions:
         assert f'href="rubric.html#{q.grade_id}"' in html, q.grade_id
+
+
+def test_shown_cells_follow_the_rerun_cell_and_are_valid_nbformat(repo):
+    """ShowStudentOutputs in process: after each re-run cell (tagged by the stash, even when
+    realignment renumbered its id), a note and the outputs; a cell never found gets the note
+    alone, before the first written answer that interprets it; the notebook stays valid."""
+    lab, refs = _lab_with_refs(repo)
+    released = _released(repo, lab)
+    sub = _with_outputs(released, set(refs))
+    first = next(rid for rid, referrers in refs.items() if referrers)
+    sub.cells = [c for c in sub.cells if c.get("id") != first]  # the student deleted it
+    stash = student_outputs.stash_outputs(released, sub)
+    for i, cell in enumerate(sub.cells):
+        cell.id = f"renumbered-{i}"  # as reshape's _renumber_ids may do
+    sub.metadata["lab_utils"] = {student_outputs.STASH_KEY: stash}
+    nb, _ = student_outputs.ShowStudentOutputs().preprocess(sub, {})
+    nbformat.validate(nb)
+    assert student_outputs.STASH_KEY not in nb.metadata["lab_utils"]
+    cells = nb.cells
+    for rid in refs:
+        at = [i for i, c in enumerate(cells)
+              if c.metadata.get("lab_utils", {}).get(student_outputs.SHOWN_KEY) == rid]
+        assert cells[at[0]].cell_type == "markdown"
+        if rid == first:
+            assert len(at) == 1 and "Not found in the submission" in cells[at[0]].source
+            assert markscheme.is_written_answer(cells[at[0] + 1])
+        else:
+            assert len(at) == 2 and cells[at[0] - 1].metadata["lab_utils"][
+                student_outputs.TAG_KEY] == rid
+            assert cells[at[1]].outputs[0]["text"] == _marker(rid) + "\n"
+    again, _ = student_outputs.ShowStudentOutputs().preprocess(copy.deepcopy(nb), {})
+    assert len(again.cells) == len([c for c in nb.cells if student_outputs.SHOWN_KEY not in
+                                    c.metadata.get("lab_utils", {})])  # no stash: none shown
