@@ -86,6 +86,8 @@ class WrittenQuestion:
     model_answer: str  # solution markers and mark scheme removed
     mark_scheme: str | None
     refers_to: list[str] = field(default_factory=list)
+    #: cell id -> the first line of that code cell (what graders recognise it by)
+    refers_to_lines: dict = field(default_factory=dict)
 
 
 def _model_answer(source: str) -> str:
@@ -97,6 +99,10 @@ def _model_answer(source: str) -> str:
 def written_questions(nb) -> list[WrittenQuestion]:
     """The written questions of a source notebook, in notebook order."""
     out = []
+    first_lines = {c.get("id"): next((line.strip() for line in c.source.split("\n")
+                                      if line.strip() and not line.lstrip().startswith("#")),
+                                     "")[:70]
+                   for c in nb.cells if c.cell_type == "code"}
     for i, cell in enumerate(nb.cells):
         if not is_written_answer(cell):
             continue
@@ -110,7 +116,8 @@ def written_questions(nb) -> list[WrittenQuestion]:
         out.append(WrittenQuestion(
             grade_id=grade_id(cell), points=float(cell.metadata["nbgrader"].get("points", 0)),
             cell_id=cell.get("id"), question=question, model_answer=_model_answer(answer),
-            mark_scheme=scheme, refers_to=[str(r) for r in refers]))
+            mark_scheme=scheme, refers_to=[str(r) for r in refers],
+            refers_to_lines={str(r): first_lines.get(str(r), "") for r in refers}))
     return out
 
 
@@ -138,10 +145,10 @@ def _rubric_question(q: WrittenQuestion) -> str:
     lines = [f"## {q.grade_id} ({_points(q.points)})", "", "**Question.**", "",
              q.question or "(no question text found before the answer cell)", ""]
     if q.refers_to:
-        lines += ["**Interprets the outputs of cells** "
-                  + ", ".join(f"`{r}`" for r in q.refers_to)
-                  + " (graders see the student's own outputs of these next to the "
-                    "autograded re-run).", ""]
+        lines += ["**Interprets the outputs of these cells** (graders see the student's own "
+                  "outputs next to the autograded re-run):", ""]
+        lines += [f"- `{r}`: `{q.refers_to_lines.get(r) or '?'}`" for r in q.refers_to]
+        lines += [""]
     lines += ["**Model answer.**", "", q.model_answer or "(none)", ""]
     if q.mark_scheme:
         lines += [q.mark_scheme, ""]
