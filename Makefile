@@ -8,13 +8,14 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: lab test check venv data release lint bench clean help browser-deps sandbox-deps
+.PHONY: lab test check venv data release publish lint bench clean help browser-deps sandbox-deps
 
 help:
 	@echo "make lab      set up .venv, fetch the data, open JupyterLab on labs/"
 	@echo "make test     set up .venv and run the whole suite (CI runs this; ~15 min on 2 cores)"
 	@echo "make check    lint and the unit tests only (~1 min): the edit-test loop"
 	@echo "make release  regenerate labs/ (student versions) from solutions/"
+	@echo "make publish  write the student release (labs, student wheel, README) into $(PUBLISH_DIR)/"
 	@echo "make bench    run every solution notebook, write benchmarks/results.json"
 	@echo "python -m lab_utils --help   instructor commands: release, collect, autograde, report, feedback, export"
 
@@ -72,6 +73,12 @@ check: venv lint
 
 release: venv
 	@for lab in $(LABS); do $(BIN)/nbgrader generate_assignment $$lab --force --log-level=WARN || exit 1; done
+
+# The student release for the public repository (labs/, the student wheel, README with the
+# Colab links); solutions/ stays in this private one.  make publish PUBLISH_DIR=../public-clone
+PUBLISH_DIR ?= public
+publish: release
+	$(BIN)/python -m lab_utils publish $(PUBLISH_DIR)
 
 bench: venv
 	$(BIN)/python benchmarks/run.py

@@ -16,6 +16,7 @@ The instructor commands wrap nbgrader (run them in the course directory, the one
     python -m lab_utils report lab1_embeddings        # reports/<lab>/report.html and CSVs
     python -m lab_utils similarity lab1_embeddings    # reports/<lab>/similarity.html
     python -m lab_utils rubric lab2_regularization    # written questions, mark schemes
+    python -m lab_utils publish ../dl-labs-public        # student release (public repo)
 
 Every error a user can cause ends the command with one line on stderr -- what went
 wrong, where, and what to do -- and a non-zero exit status (2 for a wrong command line or
@@ -312,6 +313,20 @@ def _report(args) -> int:
     return 0
 
 
+def _publish(args) -> int:
+    from lab_utils.instructor import publish
+
+    course = _course(args)
+    try:
+        done = publish.publish(course, args.dest, github=args.github, branch=args.branch)
+    except publish.PublishError as exc:
+        raise CliError(str(exc), status=1) from exc
+    links = "with Colab links to " + done["github"] if done["github"] else "without Colab links"
+    print(f"published {', '.join(done['labs'])}, {done['wheel'].name} and README.md "
+          f"({links}) into {Path(args.dest).resolve()}: push it to the public repository")
+    return 0
+
+
 def _rubric(args) -> int:
     from lab_utils.instructor import markscheme
 
@@ -344,6 +359,8 @@ EXAMPLES = {
                "  python -m lab_utils report lab1_embeddings "
                "--formgrader-url https://hub.example.org/user/teacher"),
     "rubric": "example:\n  python -m lab_utils rubric lab2_regularization > rubric.md",
+    "publish": ("examples:\n  python -m lab_utils publish ../dl-labs-public\n"
+                "  python -m lab_utils publish ../dl-labs-public --github my-org/dl-labs"),
 }
 
 
@@ -456,6 +473,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  "answer and mark scheme (graders only)"))
     p.add_argument("lab")
     p.set_defaults(func=_rubric)
+    p = course(command("publish", "write the student release (labs, student wheel, README with "
+                                  "Colab links) for a public repository"))
+    p.add_argument("dest", help="folder to write (e.g. a clone of the public repository)")
+    p.add_argument("--github", metavar="OWNER/NAME", default=None,
+                   help="public repository of the Colab links (default: the one "
+                        "c.SetCoursePackage.url names in nbgrader_config.py)")
+    p.add_argument("--branch", default="main", help="its branch (default: main)")
+    p.set_defaults(func=_publish)
     return parser
 
 
