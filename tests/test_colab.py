@@ -1,16 +1,16 @@
 """Students on Google Colab, tested here without Colab.
 
-A clean environment outside the repository: a virtual environment that sees the
-grader's dependencies (TensorFlow, Keras, ...) but not ``lab_utils``; a stand-in
-``google.colab`` package imported when each kernel starts (as Colab's kernel does); the
-course package built as a wheel, and its URL written into each lab's first cell as
-``make release`` writes the course's (``SetCoursePackage``); MovieLens served over
-loopback as the course's mirror.  Lab 3 and Lab 1 (a MovieLens lab and the other kind)
-then run there whole with the short budgets: the first cell installs the package from the
-wheel and the data are downloaded into Colab's working folder.  Labs 2 and 4 run their
-set-up, every import they make and the cells before their first exercise (their whole
-solutions already run twice per ``make test``: nbval and the autograded class; their
-set-up cell is the same code, checked by ``test_released_labs_carry_the_course_package_url``).
+A clean environment outside the repository: a virtual environment that sees the grader's
+dependencies (TensorFlow, Keras, ...) but not ``lab_utils``; a stand-in ``google.colab``
+package imported when each kernel starts (as Colab's kernel does); the student wheel (as
+``python -m lab_utils publish`` builds it), and its URL written into each lab's first cell
+as ``make release`` writes the course's (``SetCoursePackage``); MovieLens served over
+loopback as the course's mirror. Lab 3 and Lab 1 (a MovieLens lab and the other kind) then
+run there whole with the short budgets: the first cell installs the package from the wheel
+and the data are downloaded into Colab's working folder. Labs 2 and 4 run their set-up,
+every import they make and the cells before their first exercise (their whole solutions
+already run twice per ``make test``: nbval and the autograded class; their set-up cell is
+the same code, checked by ``test_released_labs_carry_the_course_package_url``).
 ``check_notebook()`` runs there too, fetching the notebook from the (stand-in) Colab front
 end.
 """
@@ -18,7 +18,6 @@ end.
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -35,7 +34,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from lab_utils import colab, datasets, selfcheck
 from lab_utils.config import DATA_DIR_ENV, FAST_ENV, MOVIELENS_URL_ENV
-from lab_utils.instructor import colab_release, grading
+from lab_utils.instructor import colab_release, grading, publish
 
 LABS = ["lab1_embeddings", "lab2_regularization", "lab3_recsys_explicit",
         "lab4_triplet_implicit"]
@@ -80,18 +79,9 @@ def _serve(folder: Path):
 
 
 def _wheel(repo: Path, root: Path) -> Path:
-    """Build the course package's wheel from a copy of its sources (the repository is
-    never written to)."""
-    src = root / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(repo / name, src / name)
-    shutil.copytree(repo / "lab_utils", src / "lab_utils",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "-w", str(root / "dist"), str(src)],
-                   check=True, capture_output=True, text=True)
-    return next((root / "dist").glob("lab_utils-*.whl"))
+    """The student wheel, as ``python -m lab_utils publish`` builds it (``lab_utils``
+    without the instructor side), from a staged copy: the repository is never written to."""
+    return publish.student_wheel(repo, root / "dist")
 
 
 def _venv(root: Path) -> Path:
