@@ -16,7 +16,7 @@ help:
 	@echo "make check    lint and the unit tests only (~1 min): the edit-test loop"
 	@echo "make release  regenerate labs/ (student versions) from solutions/"
 	@echo "make publish  write the student release (labs, student wheel, README) into $(PUBLISH_DIR)/"
-	@echo "make bench    run every solution notebook, write benchmarks/results.json"
+	@echo "make bench    run every solution notebook, write benchmarks/results.json and docs/benchmark.md"
 	@echo "python -m lab_utils --help   instructor commands: release, collect, autograde, report, feedback, export"
 
 $(STAMP): pyproject.toml
@@ -61,7 +61,8 @@ sandbox-deps:
 	    echo "Grading needs bubblewrap: sudo apt-get install bubblewrap (or grade with --no-sandbox)"; exit 1; \
 	  fi; }
 
-# The whole suite on two workers (see conftest.py for how it is split); --durations
+# The whole suite on two workers (conftest.py orders it; tests/once.py builds the shared
+# graded classes once per run, under any scheduling); --durations
 # lists the 10 slowest tests at the end.  XDIST= runs it in one process.
 XDIST ?= -n 2 --dist loadscope --no-loadscope-reorder
 test: venv lint browser-deps sandbox-deps
@@ -84,4 +85,4 @@ bench: venv
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) gradebook.db benchmarks/results.json benchmarks/results.md
+	rm -rf $(VENV) gradebook.db benchmarks/results.json
