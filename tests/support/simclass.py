@@ -18,8 +18,9 @@ and released notebooks and its cases in :mod:`tests.cases`:
 - :func:`colab_pair` -- the perfect submission and the untouched lab as Colab saves them;
 - :func:`right_answers` -- every correct alternative of the lab (its ``right`` cases), and
   :func:`right_class` the same in as few submissions as possible (full marks each);
-  :func:`seed_failures` runs each exercise's visible and hidden tests on the solution and
-  every alternative under many notebook seeds, in one kernel;
+  :func:`exercise_checks` runs each exercise's visible and hidden tests on the solution and
+  every alternative under many notebook seeds, and on every mistake with and without its
+  hidden tests, in one kernel;
 - :func:`mistakes` -- every realistic mistake of the lab (at least one per answer cell);
   :func:`kernel_grades` grades them all in one kernel by re-running only the exercise's
   cells, and the tests check on one mistake per lab that nbgrader gives the same grade.
@@ -28,6 +29,7 @@ and released notebooks and its cases in :mod:`tests.cases`:
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
@@ -100,11 +102,27 @@ def autograded_tests(nb) -> list[str]:
             if c.cell_type == "code" and is_grade(c) and not is_solution(c)]
 
 
+def wrong_cases(lab: str) -> dict[str, tuple]:
+    """``lab``'s wrong cases as ``(answer cell, old, new, lost test cells, options)``.
+
+    A case may carry a fifth element, a dict of options: ``{"hidden_only": True}`` marks a
+    mistake that only the hidden tests catch, on purpose (its hint must not name it); every
+    other mistake must be caught by the visible test already.
+    """
+    out = {}
+    for name, case in CASES[lab]["wrong"].items():
+        if len(case) not in (4, 5) or (len(case) == 5 and not isinstance(case[4], dict)):
+            raise ValueError(f"{lab} wrong case {name}: expected (answer cell, old, new, "
+                             "lost[, options])")
+        out[name] = (*case[:4], dict(case[4]) if len(case) == 5 else {})
+    return out
+
+
 def mistakes(source, released, lab: str) -> dict[str, Submission]:
     """Every realistic mistake of ``lab``: the perfect submission with one exercise wrong."""
     perfect = grading.perfect_submission(source, released)
     return {name: Submission(edit(perfect, cell_id, old, new), list(lost))
-            for name, (cell_id, old, new, lost) in CASES[lab]["wrong"].items()}
+            for name, (cell_id, old, new, lost, _) in wrong_cases(lab).items()}
 
 
 def replace_cell(nb, cell_id: str, new: str):
@@ -523,26 +541,53 @@ def _failure(cell) -> str:
     return "partial credit"
 
 
-def seed_failures(source, released, lab: str, cwd, seeds=range(20), timeout: int = 300):
-    """False failures: test cells that do not give full marks to a correct answer.
+@dataclass
+class ExerciseChecks:
+    """What :func:`exercise_checks` found in one lab.
 
-    One kernel runs the perfect submission once, top to bottom, as nbgrader runs it
-    (grading mode: short training budgets).  Then, for each exercise, the solution and
-    every ``right`` case of ``lab`` that edits it are run under each notebook seed: the
-    notebook is re-seeded (:data:`RESEED`), the answer cell(s) run, then the exercise's
-    test cells, visible and hidden (the source's), and each is scored by nbgrader's own
-    ``determine_grade``.  The demonstration cells between an answer and its tests are not
-    re-run (they may train); the solution is put back before the next exercise.
+    ``failures``: ``(answer, seed, test cell, message)`` for every test cell below full
+    marks on a correct answer (the solution, ``solution:<answer cell>``, or a ``right``
+    case); ``runs``: the (correct answer, seed) pairs run; ``catches``: for each ``wrong``
+    case, ``{"visible": [...], "hidden": [...]}``, the test cells below full marks with
+    their hidden tests removed (as students see them) and with them (as nbgrader grades);
+    ``seconds``: wall time of the top-to-bottom run and of each exercise.
+    """
 
-    Returns
-    -------
-    (failures, runs)
-        ``failures`` lists ``(answer name, seed, test cell, message)`` for every test cell
-        below full marks; ``runs`` counts the (answer, seed) pairs run.
+    failures: list
+    runs: int
+    catches: dict
+    seconds: dict
+
+
+def _visible(source: str) -> str:
+    """A test cell as the student version shows it: its hidden-test regions removed."""
+    from lab_utils.instructor.nbgrader_ext import split_regions
+
+    return "\n".join(split_regions(source)[0])
+
+
+def exercise_checks(source, lab: str, cwd, seeds=range(20), timeout: int = 300,
+                    wrong: bool = True) -> ExerciseChecks:
+    """Run every exercise's tests on its correct and wrong answers, in one kernel.
+
+    One kernel runs the ``source`` notebook with its solution markers stripped (the perfect
+    submission, hidden tests included) once, top to bottom, as nbgrader runs it (grading
+    mode: short training budgets).  Then, exercise by exercise:
+
+    - the solution and every ``right`` case of ``lab`` that edits it run under each
+      notebook seed: the notebook is re-seeded (:data:`RESEED`), the answer cell(s) run,
+      then the exercise's test cells, visible and hidden (the source's), each scored by
+      nbgrader's own ``determine_grade``: any test cell below full marks is a failure;
+    - (``wrong=True``) every ``wrong`` case runs once (seed 0): its answer cell, then each
+      test cell of the exercise (and any other cell it must lose) as the student sees it
+      (hidden tests removed) and as nbgrader grades it.
+
+    The demonstration cells between an answer and its tests are not re-run (they may
+    train); the solution is put back before the next exercise.
     """
     from nbclient import NotebookClient
 
-    perfect = grading.perfect_submission(source, released)
+    perfect = grading.perfect_submission(source, source)
     nb = _with_source_tests(perfect, source)
     index = {grading.grade_id(c): i for i, c in enumerate(nb.cells) if grading.grade_id(c)}
     max_points = {grading.grade_id(c): float(c.metadata["nbgrader"].get("points", 0))
@@ -557,16 +602,24 @@ def seed_failures(source, released, lab: str, cwd, seeds=range(20), timeout: int
         client.execute_cell(cell, i)
         return cell
 
-    def run_tests(answer_ids, label, seed, failures):
-        for answer_id in answer_ids:
-            for test_id in exercise_tests(nb, answer_id):
-                cell = run(nb.cells[index[test_id]], index[test_id])
-                score = determine_grade(cell)[0]
-                if score is None or float(score) < max_points[test_id]:
-                    failures.append((label, seed, test_id, _failure(cell)))
+    def below_full(test_id, visible=False):
+        cell = copy.deepcopy(nb.cells[index[test_id]])
+        if visible:
+            cell.source = _visible(cell.source)
+        cell = run(cell, index[test_id])
+        score = determine_grade(cell)[0]
+        return (score is None or float(score) < max_points[test_id]), cell
 
-    cases = CASES[lab].get("right", {})
-    failures, runs = [], 0
+    def run_answer(edited, answer_ids, seed):
+        for k, a in enumerate(answer_ids):  # re-seeded in the first answer cell
+            cell = copy.deepcopy(_cell(edited, a))
+            if k == 0:
+                cell.source = RESEED.format(seed=seed) + "\n" + cell.source
+            run(cell, index[a])
+
+    cases = CASES[lab]
+    result = ExerciseChecks([], 0, {}, {})
+    start = time.perf_counter()
     with client.setup_kernel(env=env):
         baseline = {}
         for i, cell in enumerate(nb.cells):
@@ -578,26 +631,42 @@ def seed_failures(source, released, lab: str, cwd, seeds=range(20), timeout: int
         if broken:
             raise RuntimeError(f"{lab}: the perfect submission does not get full marks "
                                f"top to bottom: {broken}")
+        result.seconds["top_to_bottom"] = round(time.perf_counter() - start, 1)
         for answer_id in answer_cells(nb):
-            alternatives = [(f"solution:{answer_id}", [(answer_id, None, None)])]
-            alternatives += [(name, edits) for name, edits in cases.items()
+            start = time.perf_counter()
+            alternatives = [(f"solution:{answer_id}", [])]
+            alternatives += [(name, edits) for name, edits in cases.get("right", {}).items()
                              if edits[0][0] == answer_id]
+            touched = {answer_id}
             for label, edits in alternatives:
-                answer_ids = list(dict.fromkeys(cell_id for cell_id, *_ in edits))
-                edited = _apply(perfect, [e for e in edits if e[2] is not None])
-                cells = {a: _cell(edited, a) for a in answer_ids}
+                answer_ids = list(dict.fromkeys([answer_id] + [e[0] for e in edits]))
+                touched.update(answer_ids)
+                edited = _apply(perfect, edits)
                 for seed in seeds:
-                    run(nbformat.v4.new_code_cell(RESEED.format(seed=seed)))
+                    run_answer(edited, answer_ids, seed)
                     for a in answer_ids:
-                        run(cells[a], index[a])
-                    run_tests(answer_ids, label, seed, failures)
-                    runs += 1
-                for a in answer_ids:  # the solution back, for the next exercises
-                    run(nb.cells[index[a]], index[a])
-    return failures, runs
+                        for test_id in exercise_tests(nb, a):
+                            failed, cell = below_full(test_id)
+                            if failed:
+                                result.failures.append((label, seed, test_id, _failure(cell)))
+                    result.runs += 1
+            for name, (cell_id, old, new, lost, _) in (wrong_cases(lab).items() if wrong
+                                                        else ()):
+                if cell_id != answer_id:
+                    continue
+                run_answer(edit(perfect, cell_id, old, new), [cell_id], 0)
+                tests = list(dict.fromkeys(exercise_tests(nb, cell_id) + list(lost)))
+                result.catches[name] = {
+                    "visible": [t for t in tests if below_full(t, visible=True)[0]],
+                    "hidden": [t for t in tests if below_full(t)[0]]}
+            for a in touched:  # the solution back, for the next exercises
+                run(nb.cells[index[a]], index[a])
+            result.seconds[answer_id] = round(time.perf_counter() - start, 1)
+    return result
 
 
 __all__ = ["Submission", "answer_cells", "autograded_scores", "autograded_tests", "colab_pair",
            "colab_saved", "edit", "exercise_tests", "fault_class", "kernel_grades", "lab_class",
            "mistakes", "noisy", "replace_cell", "reshaped_class", "right_answers", "right_class",
-           "score_differences", "seed_failures", "write_class"]
+           "score_differences", "exercise_checks", "ExerciseChecks", "wrong_cases",
+           "write_class"]
