@@ -285,30 +285,40 @@ def _printed(course, student) -> str:
                      for o in c.get("outputs", []) if o.get("output_type") == "stream")
 
 
+#: Attacks whose kernel may die of the limit it hit (the fork bomb's children keep the process
+#: quota, so the next cell that needs a thread kills the kernel): then the submission is
+#: reported with the limit named, and scores 0 like the untouched lab.
+MAY_DIE = {"fork_bomb": "limit", "allocate": "limit", "kill_kernel": "kernel"}
+
+
 @pytest.mark.slow
 def test_every_attack_scores_what_the_untouched_lab_scores(attacked):
     course, outcomes = attacked["course"], attacked["outcomes"]
     assert outcomes["perfect"].status == "graded"
-    full = _auto_total(course, "perfect")
-    assert full > 0
+    assert _auto_total(course, "perfect") > 0
+    recorded = gradebook.recorded(course, LAB)
     for name in attacked["attacks"]:
-        if name == "kill_kernel":  # the kernel died: reported with the reason, 0 points
-            assert outcomes[name].status == "error", outcomes[name]
-            assert "kernel" in outcomes[name].message.lower(), outcomes[name].message
+        outcome = outcomes[name]
+        if outcome.status == "error" and name in MAY_DIE:
+            assert MAY_DIE[name] in outcome.message.lower(), (name, outcome.message)
+            assert name not in recorded  # no grade: 0 in the export
             continue
-        assert outcomes[name].status == "graded", (name, outcomes[name].message)
+        assert name != "kill_kernel", outcome
+        assert outcome.status == "graded", (name, outcome.message)
         assert _auto_total(course, name) == 0.0, name
 
 
 @pytest.mark.slow
 def test_no_attack_got_through(attacked):
-    course = attacked["course"]
+    course, outcomes = attacked["course"], attacked["outcomes"]
     for name in attacked["attacks"]:
         printed = _printed(course, name)
         assert ESCAPED not in printed, (name, printed)
-    assert "blocked" in _printed(course, "write_gradebook")
-    assert "blocked after" in _printed(course, "fork_bomb")
-    assert "blocked after" in _printed(course, "allocate")
+    for name in ("write_gradebook", "write_course", "write_package", "read_answers", "network"):
+        assert "blocked" in _printed(course, name), name
+    for name in ("fork_bomb", "allocate"):
+        if outcomes[name].status == "graded":
+            assert "blocked after" in _printed(course, name), name
     assert attacked["connections"] == 0
 
 

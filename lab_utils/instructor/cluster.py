@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab_utils.config import CELL_TIMEOUT_ENV, SANDBOX_ENV, SINGLE_THREAD_ENV, cell_timeout
-from lab_utils.instructor import gradebook
+from lab_utils.instructor import gradebook, sandbox
 from lab_utils.instructor.gradebook import db_url
 from lab_utils.instructor.nbgrader_ext import last_error
 
@@ -254,6 +254,7 @@ def grade_submission(job: Job) -> GradingResult:
             else []
         config.Execute.extra_arguments = [*extra, "--IPKernelApp.log_level=ERROR"]
         api = NbGraderAPI(coursedir=coursedir, config=config)
+        kills_before = len(sandbox.KILLS)
         with _KernelReaper(job.limit) as reaper, warnings.catch_warnings():
             # nbgrader 0.9.6's Gradebook trips SQLAlchemy autoflush warnings (harmless; an
             # `nbgrader autograde` process prints them too, to a log nobody reads)
@@ -266,8 +267,9 @@ def grade_submission(job: Job) -> GradingResult:
                               f"submission: grading stopped, scores 0", worker=worker)
         if not outcome["success"]:
             log = "\n".join(outcome.get(key) or "" for key in ("log", "error"))
-            return GradingResult(student, "error", seconds, f"nbgrader: {last_error(log)}",
-                                 worker=worker)
+            killed = sandbox.KILLS[kills_before:]  # the sandbox says why the kernel died
+            message = killed[-1] if killed else f"nbgrader: {last_error(log)}"
+            return GradingResult(student, "error", seconds, message[:300], worker=worker)
         timestamp, notebooks = _read_results(db_url(course), lab, student)
         files = _read_tree(course / coursedir.autograded_directory / student / lab)
     return GradingResult(student, "graded", time.perf_counter() - start, timestamp=timestamp,

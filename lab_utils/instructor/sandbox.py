@@ -43,6 +43,7 @@ protects the grader, the course and the other students, not a cheat's own score.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import secrets
@@ -77,6 +78,10 @@ DEFAULT_TMP_MB = 1024
 
 #: Starts the log line that says why the sandbox killed a kernel (the grading report quotes it).
 KILLED_MARK = "SandboxLimit:"
+
+#: Why sandboxes of this process died, oldest first (a grading task reports the ones that
+#: happened while it ran).
+KILLS: list[str] = []
 
 #: The whole sandbox is killed when its processes hold this many times ``memory_mb``.
 TOTAL_MEMORY_FACTOR = 1.5
@@ -245,7 +250,8 @@ def bwrap_command(command: list[str], scratch: Path, *, memory_mb: int, processe
             args += ["--perms", "0755", "--dir", str(parent)]
     for path in shown:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev",
+    args += ["--proc", "/proc", "--dev", "/dev",  # /dev/shm: joblib's and NumPy's semaphores
+             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/dev/shm",
              "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
              "--bind", str(scratch), str(scratch), "--chdir", str(scratch / "work")]
     launcher = Path(__file__).with_name("sandbox_exec.py")
@@ -306,6 +312,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     scratch: Path | None = None
     killed_reason: str | None = None
     _stop: threading.Event | None = None
+    _closing = False
 
     async def _async_pre_start_kernel(self, **kw):
         if self.sandbox:
@@ -366,7 +373,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                                          name="sandbox-monitor", daemon=True)
         self._monitor.start()
 
-    def _watch(self, process) -> None:
+    def _watch(self, process) -> None:  # noqa: C901
         """Every half second: kill the sandbox past its wall time, or when its processes
         together hold more than :data:`TOTAL_MEMORY_FACTOR` x ``memory_mb`` (their
         proportional set size: pages shared after a fork counted once).  One allocation past
@@ -376,9 +383,19 @@ class SandboxedKernelManager(AsyncKernelManager):
 
         start = time.monotonic()
         limit = TOTAL_MEMORY_FACTOR * self.memory_mb * 2**20
+        at_limit = None
         while not self._stop.wait(0.5):
             if process.poll() is not None:
+                if at_limit and not self._closing:  # it died where it hit a limit
+                    self._record_kill(f"the kernel died after {at_limit}")
                 return
+            with contextlib.suppress(psutil.Error):
+                tasks = sum(p.num_threads() for p in
+                            [psutil.Process(process.pid),
+                             *psutil.Process(process.pid).children(recursive=True)])
+                if self._uid >= 0 and tasks >= self.max_processes:
+                    at_limit = (f"its processes and threads reached the sandbox's limit of "
+                                f"{self.max_processes}")
             reason = None
             if time.monotonic() - start > self.wall_time:
                 reason = f"still running after the sandbox's wall-time limit of {self.wall_time} s"
@@ -395,14 +412,23 @@ class SandboxedKernelManager(AsyncKernelManager):
                     reason = (f"its processes held {held / 2**20:.0f} MiB, over the sandbox's "
                               f"limit of {limit / 2**20:.0f} MiB")
             if reason:
-                self.killed_reason = reason
-                # nbgrader's log: the grading report quotes this line (cluster.grade_submission)
-                self.log.error("%s the sandbox killed the kernel: %s", KILLED_MARK, reason)
+                self._record_kill(f"the sandbox killed the kernel: {reason}")
                 try:
                     os.killpg(process.pid, signal.SIGKILL)
                 except OSError:
                     process.kill()
                 return
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        self._closing = True
+        await super()._async_shutdown_kernel(now=now, restart=restart)
+
+    def _record_kill(self, reason: str) -> None:
+        """Say why the kernel died: in nbgrader's log (``nbgrader_ext.last_error`` quotes
+        it) and in :data:`KILLS` (``cluster.grade_submission`` reports it)."""
+        self.killed_reason = reason
+        KILLS.append(reason)
+        self.log.error("%s %s", KILLED_MARK, reason)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
