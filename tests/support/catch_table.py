@@ -5,12 +5,15 @@ the hidden tests catch, and which correct alternatives earn full marks (issue 23
 ``LAB_UTILS_DATA_DIR``) runs :func:`tests.support.simclass.exercise_checks` on every lab --
 one kernel per lab, no real training -- and writes ``docs/grading-table.md``.  Options:
 ``--seeds N`` (notebook seeds 0..N-1 for the correct answers, default 20), ``--labs`` (a
-subset; the other labs' sections are then missing), ``--output``.
+subset; the other labs' sections are then missing), ``--output``, ``--from-dump DIR``
+(format the results ``tests/test_right_seeds.py`` wrote into ``DIR`` when run with
+``LAB_UTILS_CATCH_DUMP=DIR``, instead of running the labs again).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -90,10 +93,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--labs", nargs="*", default=sorted(CASES))
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--from-dump", type=Path, default=None)
     args = parser.parse_args(argv)
     results = {}
     for lab in args.labs:
         source = nbformat.read(REPO / "solutions" / lab / f"{lab}.ipynb", as_version=4)
+        if args.from_dump:
+            dump = json.loads((args.from_dump / f"{lab}.json").read_text())
+            results[lab] = (source, simclass.ExerciseChecks(**dump["checks"]), dump["seconds"])
+            args.seeds = dump["seeds"]
+            continue
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             checks = simclass.exercise_checks(source, lab, cwd=tmp, seeds=range(args.seeds))
