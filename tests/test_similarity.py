@@ -176,8 +176,10 @@ def _cell(exercise: str, body: str):
     return cell
 
 
-def write_course(root: Path) -> dict:
-    """A course folder with the lab's source, its released version and the class."""
+def write_course(root: Path, repo: Path) -> dict:
+    """A course folder (the course's nbgrader_config.py) with the lab's source, its released
+    version and the class."""
+    (root / "nbgrader_config.py").write_bytes((repo / "nbgrader_config.py").read_bytes())
     template = "    # YOUR CODE HERE\n    raise NotImplementedError()"
     notebooks = {
         f"solutions/{LAB}": [_cell(ex, f"    ### BEGIN SOLUTION\n{REFERENCE[ex]}\n"
@@ -196,9 +198,9 @@ def write_course(root: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
+def course(tmp_path_factory, repo) -> Path:
     root = tmp_path_factory.mktemp("similar")
-    write_course(root)
+    write_course(root, repo)
     return root
 
 

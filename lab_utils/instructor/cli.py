@@ -69,11 +69,11 @@ def _lab(course: Path, lab: str) -> str:
 def _released(course: Path, lab: str) -> None:
     """Stop in one line when ``lab`` was never released: nbgrader would otherwise fail once
     per submission ("Please see the above traceback")."""
-    from lab_utils.instructor.grading import db_url
+    from lab_utils.instructor.gradebook import db_url, folder, gradebook_path
 
-    released = course / "labs" / lab / f"{lab}.ipynb"
+    released = folder(course, "release") / lab / f"{lab}.ipynb"
     in_gradebook = False
-    if (course / "gradebook.db").is_file():
+    if gradebook_path(course).is_file():
         from nbgrader.api import Gradebook, MissingEntry
 
         with Gradebook(db_url(course)) as gb:
@@ -83,8 +83,8 @@ def _released(course: Path, lab: str) -> None:
             except MissingEntry:
                 pass
     if not (released.is_file() and in_gradebook):
-        missing = "labs/" + f"{lab}/{lab}.ipynb" if not released.is_file() else \
-            "its entry in gradebook.db"
+        missing = (str(released.relative_to(course)) if not released.is_file() else
+                   "its entry in the gradebook")
         raise CliError(f"{lab} was never released (no {missing}): run `python -m lab_utils "
                        f"release {lab}`, then this command again", status=1)
 
@@ -288,7 +288,9 @@ def _similarity(args) -> int:
 
     course = _course(args)
     lab = _lab(course, args.lab)
-    if not any(course.glob(f"submitted/*/{lab}/{lab}.ipynb")):
+    from lab_utils.instructor.gradebook import folder
+
+    if not any(folder(course, "submitted").glob(f"*/{lab}/{lab}.ipynb")):
         raise CliError(f"no submissions of {lab} in {course}/submitted: import them first "
                        f"with `python -m lab_utils collect {lab} <folder or zip>`", status=1)
     _released(course, lab)

@@ -169,10 +169,10 @@ def sync_gradebook(course_dir, lab: str | None = None) -> CourseDates:
     A lab without a due date in ``course.toml`` is left as it is in the gradebook."""
     from nbgrader.api import Gradebook
 
-    from lab_utils.instructor.grading import db_url
+    from lab_utils.instructor.gradebook import db_url, gradebook_path
 
     dates = load(course_dir)
-    if not (Path(course_dir) / "gradebook.db").is_file():
+    if not gradebook_path(course_dir).is_file():
         return dates
     with Gradebook(db_url(course_dir)) as gb:
         for assignment in gb.assignments:
@@ -235,7 +235,7 @@ def apply_late_penalties(course_dir, lab: str) -> list[Lateness]:
     from nbgrader.preprocessors import AssignLatePenalties
     from traitlets.config.loader import PyFileConfigLoader
 
-    from lab_utils.instructor.grading import db_url
+    from lab_utils.instructor.gradebook import db_url
 
     course_dir = Path(course_dir).resolve()
     sync_gradebook(course_dir, lab)

@@ -43,7 +43,7 @@ def comments(course_dir, lab: str, student: str) -> str | None:
     still to do: nothing is sent before it is finished)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from lab_utils.instructor.grading import db_url
+    from lab_utils.instructor.gradebook import db_url
 
     with Gradebook(db_url(course_dir)) as gb:
         try:
@@ -81,8 +81,10 @@ def write_bundle(course_dir, lab: str, target, layout: str = "plain", roster=Non
     (zip path, entries)
         One entry (file or folder) per student with feedback.
     """
+    from lab_utils.instructor.gradebook import folder
+
     course_dir, target = Path(course_dir), Path(target)
-    pages = sorted((course_dir / "feedback").glob(f"*/{lab}/{lab}.html"))
+    pages = sorted(folder(course_dir, "feedback").glob(f"*/{lab}/{lab}.html"))
     students = [p.parent.parent.name for p in pages]
     rows = _roster_names(roster, layout, id_column) if layout != "plain" else {}
     if layout != "plain":

@@ -59,7 +59,7 @@ def grades(course_dir) -> dict[str, dict[str, Grade]]:
     (0 where nothing was submitted, as nbgrader's export)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from lab_utils.instructor.grading import db_url
+    from lab_utils.instructor.gradebook import db_url
 
     out = {}
     with Gradebook(db_url(course_dir)) as gb:

@@ -85,6 +85,7 @@ def strip_template(code: str, template: str) -> str:
 def class_answers(course_dir, lab: str) -> tuple[dict, dict, dict]:
     """(template, reference, answers) per exercise: grade_id -> released source, source
     solution, and {student: answer with the template removed}."""
+    from lab_utils.instructor.gradebook import folder
     from lab_utils.instructor.grading import read_lab, strip_solution_markers
 
     source, released = read_lab(course_dir, lab)
@@ -94,7 +95,7 @@ def class_answers(course_dir, lab: str) -> tuple[dict, dict, dict]:
                                                templates[_grade_id(c)])
                   for c in source.cells if _grade_id(c) in templates}
     answers = {gid: {} for gid in templates}
-    for path in sorted(Path(course_dir).glob(f"submitted/*/{lab}/{lab}.ipynb")):
+    for path in sorted(folder(course_dir, "submitted").glob(f"*/{lab}/{lab}.ipynb")):
         student = path.parent.parent.name
         try:
             nb = nbformat.read(path, as_version=4)

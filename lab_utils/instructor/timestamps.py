@@ -98,8 +98,11 @@ def record(course_dir, lab: str, source, students, timestamps_csv=None) -> list[
     csv_path = Path(timestamps_csv) if timestamps_csv else course_dir / "timestamps.csv"
     from_csv = read_csv(csv_path, lab, tz) if csv_path.is_file() else {}
     rows = []
+    from lab_utils.instructor.gradebook import folder
+
+    submitted = folder(course_dir, "submitted")
     for student in students:
-        dest = course_dir / "submitted" / student / lab
+        dest = submitted / student / lab
         when, how = from_zip.get(student), "zip"
         if when is None and source.is_dir():
             when, how = _exchange_time(source / student, lab, tz), "timestamp.txt"
