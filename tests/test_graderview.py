@@ -198,6 +198,12 @@ def test_outputs_are_found_by_id_by_text_and_by_similar_text(repo):
         assert stash[rid]["found_by"] == "its metadata and cell id"
     for rid, entry in stash.items():
         assert entry["found"] and _marker(rid) in entry["outputs"][0]["text"], rid
+    from tests.support.editors import colab_saved
+
+    colab = student_outputs.stash_outputs(released, colab_saved(_with_outputs(released,
+                                                                            set(refs))))
+    assert {e["found_by"] for e in colab.values()} == {"its source text"}
+    assert all(_marker(rid) in colab[rid]["outputs"][0]["text"] for rid in refs)
     untouched = student_outputs.stash_outputs(released, copy.deepcopy(released))
     assert all(e["found"] and e["outputs"] == [] for e in untouched.values())
     gone = copy.deepcopy(released)
