@@ -80,11 +80,12 @@ def markdown(results: dict, seeds: int) -> str:
         lines += [f"## {lab}", "",
                   f"{caught} of {len(checks.catches)} mistakes caught by a visible test; "
                   f"{len(CASES[lab].get('right', {}))} correct alternatives; "
-                  f"{checks.runs} (answer, seed) runs in {seconds:.0f} s (one kernel).", "",
+                  f"{checks.runs} (answer, seed) runs in {seconds:.0f} s (one kernel; wall "
+                  "time on the machine that generated this page, possibly loaded).", "",
                   "| exercise | caught by the visible test | hidden tests only | not caught "
                   "| right cases passing |",
                   "|---|---|---|---|---|", *lab_rows(source, lab, checks), ""]
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv=None) -> int:
