@@ -156,6 +156,31 @@ def test_collect_records_times_and_their_source(term):
         assert dt.datetime.fromisoformat(written) == _london(when), student
 
 
+@pytest.mark.slow
+def test_collect_from_an_lms_zip_uses_its_entry_times(term, tmp_path):
+    import shutil
+
+    course = tmp_path / "course"
+    shutil.copytree(term["course"], course)  # its own gradebook: the class is untouched
+    released = course / "labs" / LAB / f"{LAB}.ipynb"
+    archive = tmp_path / "download.zip"
+    entries = {"ana": (2026, 10, 9, 17, 30, 0), "ben": (2026, 10, 8, 9, 0, 0)}
+    with zipfile.ZipFile(archive, "w") as zf:
+        for student, when in entries.items():
+            zf.writestr(zipfile.ZipInfo(f"{student}_{LAB}.ipynb", when), released.read_bytes())
+    out, _ = _run(course, "collect", LAB, archive)  # timestamps.csv also lists ana: zip wins
+    assert "zip (2)" in out
+    rows = {r["student"]: r for r in timestamps.read_report(course, LAB)}
+    assert {s: rows[s]["source"] for s in entries} == {"ana": "zip", "ben": "zip"}
+    # collected earlier, not in this zip: their nbgrader timestamp.txt is kept
+    assert rows["cai"]["source"] == "timestamp.txt"
+    assert dt.datetime.fromisoformat(rows["cai"]["submitted_at"]) == _london(HANDED_IN["cai"])
+    for student, when in entries.items():
+        written = (course / "submitted" / student / LAB / "timestamp.txt").read_text()
+        assert dt.datetime.fromisoformat(written) == \
+            dt.datetime(*when, tzinfo=deadlines.ZoneInfo(LONDON)), student
+
+
 def _nbgrader_export(course, path):
     grading.run_nbgrader(course, "export", "--to", path)
     with open(path, newline="") as fh:
@@ -302,6 +327,33 @@ def test_feedback_bundle_one_entry_per_student(term, tmp_path, layout):
                          if not n.endswith("/"))
     for line in _hidden_lines(term["source"]):
         assert line not in text, line
+
+
+@pytest.mark.slow
+def test_bundle_adds_comments_once_manual_grading_is_done(term, tmp_path):
+    import shutil
+
+    from nbgrader.api import Gradebook
+
+    from lab_utils.instructor import feedback_bundle
+    from lab_utils.instructor.gradebook import db_url
+
+    course = tmp_path / "course"
+    shutil.copytree(term["course"], course)  # its own gradebook: the class is untouched
+    with Gradebook(db_url(course)) as gb:
+        notebook = gb.find_submission_notebook(LAB, LAB, "ana")
+        for grade in notebook.grades:
+            if grade.needs_manual_grade:  # what the formgrader does when a grader scores
+                grade.manual_score = grade.max_score
+                grade.needs_manual_grade = False
+        comment = notebook.comments[0]
+        comment.manual_comment = "Clear comparison of memory and meaning."
+        gb.db.commit()
+    _, entries = feedback_bundle.write_bundle(course, LAB, tmp_path / "bundle")
+    notes = {e.name: (e / "comments.txt").read_text() for e in entries
+             if (e / "comments.txt").is_file()}
+    assert list(notes) == ["ana"]  # the others still wait for a human
+    assert "Clear comparison of memory and meaning." in notes["ana"]
 
 
 def test_autograde_of_a_lab_never_released_is_one_line(repo, tmp_path):
