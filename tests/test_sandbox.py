@@ -285,10 +285,10 @@ def _printed(course, student) -> str:
                      for o in c.get("outputs", []) if o.get("output_type") == "stream")
 
 
-#: Attacks whose kernel may die of the limit it hit (the fork bomb's children keep the process
-#: quota, so the next cell that needs a thread kills the kernel): then the submission is
-#: reported with the limit named, and scores 0 like the untouched lab.
-MAY_DIE = {"fork_bomb": "limit", "allocate": "limit", "kill_kernel": "kernel"}
+#: Attacks whose kernel may die (the fork bomb's children keep the process quota, so the next
+#: cell that needs a thread may kill the kernel): then the submission is reported with what
+#: the sandbox saw, and scores 0 like the untouched lab.
+MAY_DIE = {"fork_bomb", "allocate", "kill_kernel"}
 
 
 @pytest.mark.slow
@@ -300,7 +300,8 @@ def test_every_attack_scores_what_the_untouched_lab_scores(attacked):
     for name in attacked["attacks"]:
         outcome = outcomes[name]
         if outcome.status == "error" and name in MAY_DIE:
-            assert MAY_DIE[name] in outcome.message.lower(), (name, outcome.message)
+            assert outcome.message.startswith(("the kernel died", "the sandbox killed")), (
+                name, outcome.message)
             assert name not in recorded  # no grade: 0 in the export
             continue
         assert name != "kill_kernel", outcome

@@ -313,6 +313,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     killed_reason: str | None = None
     _stop: threading.Event | None = None
     _closing = False
+    _at_limit: str | None = None
+    _seen = "nothing: it died before the first check"
 
     async def _async_pre_start_kernel(self, **kw):
         if self.sandbox:
@@ -383,19 +385,18 @@ class SandboxedKernelManager(AsyncKernelManager):
 
         start = time.monotonic()
         limit = TOTAL_MEMORY_FACTOR * self.memory_mb * 2**20
-        at_limit = None
         while not self._stop.wait(0.5):
             if process.poll() is not None:
-                if at_limit and not self._closing:  # it died where it hit a limit
-                    self._record_kill(f"the kernel died after {at_limit}")
+                self._died()
                 return
             with contextlib.suppress(psutil.Error):
                 tasks = sum(p.num_threads() for p in
                             [psutil.Process(process.pid),
                              *psutil.Process(process.pid).children(recursive=True)])
+                self._seen = f"{tasks} processes and threads"
                 if self._uid >= 0 and tasks >= self.max_processes:
-                    at_limit = (f"its processes and threads reached the sandbox's limit of "
-                                f"{self.max_processes}")
+                    self._at_limit = (f"its processes and threads reached the sandbox's "
+                                      f"limit of {self.max_processes}")
             reason = None
             if time.monotonic() - start > self.wall_time:
                 reason = f"still running after the sandbox's wall-time limit of {self.wall_time} s"
@@ -404,6 +405,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                     root = psutil.Process(process.pid)
                     procs = [root, *root.children(recursive=True)]
                     held = sum(p.memory_info().rss for p in procs)  # cheap, counts shared twice
+                    self._seen += f", {held / 2**20:.0f} MiB"
                     if held > limit:
                         held = sum(p.memory_full_info().pss for p in procs)
                 except psutil.Error:
@@ -420,8 +422,21 @@ class SandboxedKernelManager(AsyncKernelManager):
                 return
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        process = getattr(self.provisioner, "process", None)
+        if process is not None and process.poll() is not None:
+            self._died()  # dead before it was asked to stop
         self._closing = True
         await super()._async_shutdown_kernel(now=now, restart=restart)
+
+    def _died(self) -> None:
+        """The kernel exited on its own: say so once, with the limit it had hit or what the
+        monitor last saw of its processes."""
+        if self._closing or self.killed_reason is not None:
+            return
+        if self._at_limit:
+            self._record_kill(f"the kernel died after {self._at_limit}")
+        else:
+            self._record_kill(f"the kernel died on its own (last seen with {self._seen})")
 
     def _record_kill(self, reason: str) -> None:
         """Say why the kernel died: in nbgrader's log (``nbgrader_ext.last_error`` quotes
