@@ -166,26 +166,19 @@ def sync_gradebook(course_dir, lab: str | None = None) -> CourseDates:
     """Write the due dates (every lab, or ``lab``) and the extensions of the recorded
     submissions into the course's gradebook, where nbgrader and the formgrader read them.
 
-    A lab without a due date in ``course.toml`` is left as it is in the gradebook."""
-    from nbgrader.api import Gradebook
-
-    from lab_utils.instructor.gradebook import db_url, gradebook_path
+    A lab without a due date in ``course.toml`` is left as it is in the gradebook.  The
+    writing is :func:`lab_utils.instructor.gradebook.set_due_dates` (every gradebook write
+    lives there)."""
+    from lab_utils.instructor.gradebook import gradebook_path, set_due_dates
 
     dates = load(course_dir)
     if not gradebook_path(course_dir).is_file():
         return dates
-    with Gradebook(db_url(course_dir)) as gb:
-        for assignment in gb.assignments:
-            if lab not in (None, assignment.name):
-                continue
-            due = dates.due.get(assignment.name)
-            if due is None:
-                continue  # a due date set another way (`nbgrader db assignment`) is kept
-            assignment.duedate = utc_naive(due)
-            for submission in assignment.submissions:
-                new_due = dates.extensions.get((submission.student.id, assignment.name))
-                submission.extension = (new_due - due) if new_due else None
-        gb.db.commit()
+    due = {name: utc_naive(when) for name, when in dates.due.items()
+           if lab in (None, name) and when is not None}
+    extensions = {key: new_due - dates.due[key[1]] for key, new_due in dates.extensions.items()
+                  if key[1] in due and new_due is not None}
+    set_due_dates(course_dir, due, extensions)
     return dates
 
 

@@ -6,6 +6,7 @@ instructor's command -- always through nbgrader's API (``nbgrader.api.Gradebook`
 raw SQL, and only here:
 
 - :func:`add_students` registers students (so that exports list them without grades);
+- :func:`set_due_dates` writes due dates and extensions (from ``course.toml``);
 - :func:`record` writes one graded submission, and **only a successful grading replaces a
   student's grades**: a failed, cut or cancelled regrade leaves every earlier grade, manual
   grade and comment as it was (the result says so), and manual grades and comments survive
@@ -80,6 +81,26 @@ def add_students(course_dir, students) -> None:
     with Gradebook(db_url(course_dir)) as gb:
         for student in students:
             gb.update_or_create_student(student)
+
+
+def set_due_dates(course_dir, due: dict, extensions: dict) -> None:
+    """Write due dates and extensions where nbgrader and the formgrader read them.
+
+    ``due`` maps a lab to its due date (naive UTC); ``extensions`` maps ``(student, lab)`` to
+    a ``timedelta`` past it.  The recorded submissions of those labs get their extension (or
+    none).  Labs not in ``due`` are left as they are.  Used by
+    :func:`lab_utils.instructor.deadlines.sync_gradebook`.
+    """
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(course_dir)) as gb:
+        for assignment in gb.assignments:
+            if assignment.name not in due:
+                continue
+            assignment.duedate = due[assignment.name]
+            for submission in assignment.submissions:
+                submission.extension = extensions.get((submission.student.id, assignment.name))
+        gb.db.commit()
 
 
 def recorded(course_dir, lab: str) -> set[str]:
@@ -192,4 +213,4 @@ def trimmed_copy(path) -> bytes:
 
 
 __all__ = ["add_students", "course_directory", "db_url", "folder", "gradebook_path", "record",
-           "recorded", "trimmed_copy", "write_tree"]
+           "recorded", "set_due_dates", "trimmed_copy", "write_tree"]
