@@ -166,8 +166,9 @@ def test_local_cluster_workers_run_with_the_grading_config(client):
 
 
 def _kill_a_grading_worker(client, victims, killed, stop):
-    """Once a task of one of ``victims`` has run 4 s on a worker, SIGKILL that worker (only
-    it: its sandboxed kernel must die with it), noting the processes it had started."""
+    """Once a task of one of ``victims`` has run 4 s on a worker and its kernel has started,
+    SIGKILL that worker (only it: its sandboxed kernel must die with it), noting the
+    processes it had started."""
     pids = client.run(os.getpid)
     seen = {}
     while not stop.is_set():
@@ -179,6 +180,8 @@ def _kill_a_grading_worker(client, victims, killed, stop):
                 if time.monotonic() - seen.setdefault(key, time.monotonic()) >= 4:
                     worker = psutil.Process(pids[address])
                     children = worker.children(recursive=True)
+                    if not children:  # its kernel is not started yet
+                        continue
                     worker.kill()
                     killed.update(student=student, pid=pids[address], children=children)
                     return
