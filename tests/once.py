@@ -92,6 +92,7 @@ def build_once(root: Path, name: str, build: Callable[[Path], None]) -> Path:
                 build(folder)
             except BaseException:
                 (folder / _FAILED).write_text(traceback.format_exc())
+                _log(f"{name}:FAILED", time.perf_counter() - start)
                 raise
             (folder / _DONE).write_text("")
             _log(name, time.perf_counter() - start)

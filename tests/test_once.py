@@ -36,7 +36,9 @@ def test_concurrent_processes_build_once_and_all_read_it(tmp_path, repo, monkeyp
     assert [name for name, _, _ in once.builds(log)] == ["answer"]
 
 
-def test_a_failed_build_is_not_repeated(tmp_path):
+def test_a_failed_build_is_not_repeated(tmp_path, monkeypatch):
+    log = tmp_path / "builds.log"
+    monkeypatch.setenv(once.BUILD_LOG_ENV, str(log))
     calls = []
 
     def build(folder):
@@ -48,6 +50,7 @@ def test_a_failed_build_is_not_repeated(tmp_path):
     with pytest.raises(RuntimeError, match="nbgrader broke"):
         once.build_once(tmp_path, "broken", build)
     assert len(calls) == 1
+    assert [name for name, _, _ in once.builds(log)] == ["broken:FAILED"]  # logged once
 
 
 def test_digest_follows_content(tmp_path):
