@@ -8,7 +8,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: lab test check venv data release publish lint bench clean help browser-deps sandbox-deps
+.PHONY: lab test check venv data release publish lint bench clean help browser-deps sandbox-deps \
+	hub-deps
 
 help:
 	@echo "make lab      set up .venv, fetch the data, open JupyterLab on labs/"
@@ -61,11 +62,27 @@ sandbox-deps:
 	    echo "Grading needs bubblewrap: sudo apt-get install bubblewrap (or grade with --no-sandbox)"; exit 1; \
 	  fi; }
 
+# The hub test (tests/test_hub.py) runs a real JupyterHub, whose proxy is npm's
+# configurable-http-proxy: install it into .hub-deps/ when missing (hub/jupyterhub_config.py
+# finds it there).
+CHP_VERSION := 5.3.0
+hub-deps:
+	@test -x .hub-deps/node_modules/.bin/configurable-http-proxy || { \
+	  command -v npm >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends npm >/dev/null; \
+	    else \
+	      echo "The hub test needs npm (Node.js): sudo apt-get install npm"; exit 1; \
+	    fi; }; \
+	  npm install --prefix .hub-deps --no-audit --no-fund --silent \
+	    configurable-http-proxy@$(CHP_VERSION); }
+
 # The whole suite on two workers (conftest.py orders it; tests/once.py builds the shared
 # graded classes once per run, under any scheduling); --durations
 # lists the 10 slowest tests at the end.  XDIST= runs it in one process.
 XDIST ?= -n 2 --dist loadscope --no-loadscope-reorder
-test: venv lint browser-deps sandbox-deps
+test: venv lint browser-deps sandbox-deps hub-deps
 	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
 
 # The edit-test loop: lint and every test not marked slow (no notebook is executed).
