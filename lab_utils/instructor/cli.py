@@ -9,6 +9,9 @@ The instructor commands wrap nbgrader (run them in the course directory, the one
     python -m lab_utils release                       # labs/ from solutions/
     python -m lab_utils collect lab1_embeddings DIR   # DIR/<student>/lab1_embeddings.ipynb
     python -m lab_utils collect lab1_embeddings lms-download.zip
+    python -m lab_utils release lab1_embeddings --exchange    # on a JupyterHub (hub/):
+    python -m lab_utils collect lab1_embeddings --exchange    #   nbgrader's exchange
+    python -m lab_utils feedback lab1_embeddings --release    #   feedback to the exchange
     python -m lab_utils autograde lab1_embeddings     # new submissions, one per core
     python -m lab_utils feedback lab1_embeddings      # feedback/<student>/<lab>/<lab>.html
     python -m lab_utils export grades.csv             # one row per student and lab
@@ -111,6 +114,12 @@ def _release(args) -> int:
     labs = [_lab(course, lab) for lab in args.labs] or None
     labs = grading.release(course, labs)
     print(f"released {', '.join(labs)} into {course}/labs")
+    if args.exchange:
+        from lab_utils.instructor import exchange
+
+        exchange.release(course, labs)
+        print(f"released {', '.join(labs)} to nbgrader's exchange (students: Assignments tab, "
+              f"Fetch)")
     return 0
 
 
@@ -119,6 +128,11 @@ def _collect(args) -> int:
 
     course = _course(args)
     lab = _lab(course, args.lab)
+    if args.exchange:
+        return _collect_exchange(args, course, lab)
+    if args.source is None:
+        raise CliError(f"collect needs the folder or .zip of {lab}'s submissions, or "
+                       f"--exchange to collect them from nbgrader's exchange (JupyterHub)")
     source = Path(args.source)
     if not source.exists():
         raise CliError(f"{source} does not exist: give the folder of <student>/{lab}.ipynb "
@@ -126,7 +140,7 @@ def _collect(args) -> int:
     if source.is_file() and not zipfile.is_zipfile(source):
         raise CliError(f"{source} is not a folder nor a readable zip archive: download it "
                        f"again, or unpack it and give the folder")
-    from lab_utils.instructor import deadlines, timestamps
+    from lab_utils.instructor import deadlines
 
     if args.timestamps and not Path(args.timestamps).is_file():
         raise CliError(f"{args.timestamps} does not exist: give the CSV of "
@@ -144,12 +158,49 @@ def _collect(args) -> int:
     print(f"{lab}: imported {len(students)} submissions into {course}/submitted"
           + (f"; {len(problems)} students without a usable file (listed above)" if problems
              else ""))
+    _print_times(course, lab)
+    return 0
+
+
+def _print_times(course: Path, lab: str) -> None:
+    from lab_utils.instructor import timestamps
+
     rows = timestamps.read_report(course, lab)
     counts = {how: sum(r["source"] == how for r in rows) for how in timestamps.SOURCES}
     print(f"{lab}: submission times from "
           + ", ".join(f"{how} ({n})" for how, n in counts.items() if n)
           + f"; each student's in {timestamps.report_path(course, lab)}")
+
+
+def _collect_exchange(args, course: Path, lab: str) -> int:
+    """``collect LAB --exchange``: nbgrader's collect from the hub's exchange, then the
+    common import path (submission times from the exchange's timestamp.txt)."""
+    from lab_utils.instructor import deadlines, exchange
+
+    if args.source is not None:
+        raise CliError(f"--exchange collects from nbgrader's exchange: drop {args.source}, or "
+                       f"drop --exchange to import that folder or zip")
+    try:
+        students, problems = exchange.collect(course, lab, timestamps_csv=args.timestamps)
+    except deadlines.DeadlineError as exc:
+        raise CliError(str(exc)) from exc
+    for student, problem in problems.items():
+        print(f"  {student}: {problem}")
+    if not students:
+        raise CliError(f"no submission of {lab} in nbgrader's exchange (course "
+                       f"{_course_id(course)}): have students submitted in the Assignments "
+                       f"tab, and was it released with `release {lab} --exchange`?", status=1)
+    print(f"{lab}: collected {len(students)} submissions from the exchange into "
+          f"{course}/submitted")
+    _print_times(course, lab)
     return 0
+
+
+def _course_id(course: Path) -> str:
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    return config.CourseDirectory.get("course_id", "?")
 
 
 def _autograde(args) -> int:
@@ -238,6 +289,12 @@ def _feedback(args) -> int:
                        f"`python -m lab_utils autograde {lab}` first", status=1)
     grading.generate_feedback(course, lab)
     print(f"{lab}: feedback written to {course}/feedback/<student>/{lab}/")
+    if args.release:
+        from lab_utils.instructor import exchange
+
+        exchange.release_feedback(course, lab)
+        print(f"{lab}: feedback released to nbgrader's exchange (students: Assignments tab, "
+              f"Fetch Feedback)")
     if args.bundle:
         from lab_utils.instructor import feedback_bundle, lms
 
@@ -341,16 +398,19 @@ def _rubric(args) -> int:
 
 EXAMPLES = {
     "fetch": "example:\n  python -m lab_utils fetch --data-home /srv/course-data",
-    "release": "example:\n  python -m lab_utils release lab1_embeddings",
+    "release": ("examples:\n  python -m lab_utils release lab1_embeddings\n"
+                "  python -m lab_utils release lab1_embeddings --exchange"),
     "collect": ("examples:\n  python -m lab_utils collect lab1_embeddings incoming/\n"
-                "  python -m lab_utils collect lab1_embeddings lms-download.zip"),
+                "  python -m lab_utils collect lab1_embeddings lms-download.zip\n"
+                "  python -m lab_utils collect lab1_embeddings --exchange"),
     "autograde": ("examples:\n  python -m lab_utils autograde lab1_embeddings\n"
                   "  python -m lab_utils autograde lab1_embeddings --student jdoe42 --force\n"
                   "  python -m lab_utils autograde lab1_embeddings --scheduler-file "
                   "~/scheduler.json"),
     "feedback": ("examples:\n  python -m lab_utils feedback lab1_embeddings\n"
                  "  python -m lab_utils feedback lab1_embeddings --bundle upload/ --lms canvas "
-                 "--roster canvas-gradebook.csv"),
+                 "--roster canvas-gradebook.csv\n"
+                 "  python -m lab_utils feedback lab1_embeddings --release"),
     "export": ("examples:\n  python -m lab_utils export grades.csv\n"
                "  python -m lab_utils export canvas-import.csv --format canvas "
                "--roster canvas-gradebook.csv\n"
@@ -402,10 +462,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = course(command("release", "generate labs/ from solutions/"))
     p.add_argument("labs", nargs="*", help="lab ids (default: all)")
+    p.add_argument("--exchange", action="store_true",
+                   help="also publish them to nbgrader's exchange (JupyterHub: students fetch "
+                        "them in the Assignments tab; docs/cluster-and-hub.md)")
     p.set_defaults(func=_release)
     p = course(command("collect", "import a folder or LMS zip of submissions"))
     p.add_argument("lab")
-    p.add_argument("source", help="folder of <student>/<lab>.ipynb, or a .zip")
+    p.add_argument("source", nargs="?", help="folder of <student>/<lab>.ipynb, or a .zip")
+    p.add_argument("--exchange", action="store_true",
+                   help="collect from nbgrader's exchange (JupyterHub) instead, with the "
+                        "exchange's submission times")
     p.add_argument("--timestamps", metavar="CSV",
                    help="submission times (student,timestamp) when neither the zip nor an "
                         "exchange timestamp.txt has them (default: timestamps.csv in the "
@@ -446,6 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "gradebook export; Moodle: the assignment's grading worksheet)")
     p.add_argument("--id-column", help="roster column holding nbgrader's student ids "
                    "(default: Canvas 'SIS Login ID', Moodle 'ID number')")
+    p.add_argument("--release", action="store_true",
+                   help="also release it to nbgrader's exchange (JupyterHub: students fetch "
+                        "it in the Assignments tab)")
     p.set_defaults(func=_feedback)
     p = course(command("export", "export all grades (nbgrader's CSV, or an LMS import file)"))
     p.add_argument("to", nargs="?", default="grades.csv")
