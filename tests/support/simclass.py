@@ -443,8 +443,21 @@ def write_class(folder, lab: str, subs: dict[str, Submission]) -> Path:
     return folder
 
 
+def autograde_score(cell):
+    """The points nbgrader's autograde gives an executed test cell, as this course configures
+    it (``nbgrader_config.py``): its preprocessors that change a score run first -- the
+    course's :class:`~lab_utils.instructor.nbgrader_ext.StderrIsNotFailure` (``IgnorePattern``
+    has no pattern here) -- then nbgrader's own ``determine_grade``.  The fast graders of this
+    module score with it, so they give nbgrader's grade to a passing test that wrote to stderr.
+    """
+    from lab_utils.instructor.nbgrader_ext import StderrIsNotFailure
+
+    cell, _ = StderrIsNotFailure().preprocess_cell(copy.deepcopy(cell), {}, 0)
+    return determine_grade(cell)[0]
+
+
 def _test_grades(cells) -> dict[str, float]:
-    return {grading.grade_id(c): determine_grade(c)[0] for c in cells
+    return {grading.grade_id(c): autograde_score(c) for c in cells
             if c.cell_type == "code" and is_grade(c) and not is_solution(c)}
 
 
@@ -607,7 +620,7 @@ def exercise_checks(source, lab: str, cwd, seeds=range(20), timeout: int = 300,
         if visible:
             cell.source = _visible(cell.source)
         cell = run(cell, index[test_id])
-        score = determine_grade(cell)[0]
+        score = autograde_score(cell)
         return (score is None or float(score) < max_points[test_id]), cell
 
     def run_answer(edited, answer_ids, seed):
@@ -626,7 +639,7 @@ def exercise_checks(source, lab: str, cwd, seeds=range(20), timeout: int = 300,
             if cell.cell_type == "code":
                 done = run(cell, i)
                 if grading.grade_id(cell) in max_points:
-                    baseline[grading.grade_id(cell)] = determine_grade(done)[0]
+                    baseline[grading.grade_id(cell)] = autograde_score(done)
         broken = {k: v for k, v in baseline.items() if v != max_points[k]}
         if broken:
             raise RuntimeError(f"{lab}: the perfect submission does not get full marks "
