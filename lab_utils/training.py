@@ -126,13 +126,15 @@ def train_triplets(triplet_model, match_model, pairs, epochs: int, *, sample_epo
     import tensorflow as tf
 
     compile_triplet_model(triplet_model, loss, learning_rate)
+    # the schedule starts from the optimizer's float32 rate, as Keras holds it
+    initial_rate = float(np.asarray(triplet_model.optimizer.learning_rate))
     epoch_rng = np.random.default_rng(seed)
     score_fn = pair_scorer(match_model)
     curve = {}
     for epoch in range(1, epochs + 1):
         if cosine:
             triplet_model.optimizer.learning_rate = (
-                learning_rate * 0.5 * (1 + np.cos(np.pi * (epoch - 1) / epochs)))
+                initial_rate * 0.5 * (1 + np.cos(np.pi * (epoch - 1) / epochs)))
         user_ids, pos_item_ids, neg_item_ids = sample_epoch(pairs, num_items, epoch_rng,
                                                             num_candidates, score_fn)
         triplets = {"user_id": user_ids, "pos_item_id": pos_item_ids,
