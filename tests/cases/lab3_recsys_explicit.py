@@ -7,8 +7,8 @@ CASES = {
         "stats_merge": [("movie_stats", None, """\
 def movie_stats(ratings, items, min_ratings=1):
     counts = ratings.groupby("item_id").size().rename("count")
-    means = ratings.groupby("item_id")["rating"].mean().rename("mean_rating")
-    stats = pd.concat([counts, means], axis=1).reset_index()
+    averages = ratings.groupby("item_id")["rating"].mean().rename("mean_rating")
+    stats = pd.concat([counts, averages], axis=1).reset_index()
     stats = stats.merge(items[["item_id", "title"]], on="item_id", how="left")
     stats = stats[stats["count"] >= min_ratings].set_index("item_id")
     stats = stats.sort_values(by=["mean_rating", "count"], ascending=False)
