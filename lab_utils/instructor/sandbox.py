@@ -261,6 +261,21 @@ def bwrap_command(command: list[str], scratch: Path, *, memory_mb: int, processe
     return args
 
 
+#: Scratch folders are named ``<prefix><pid of the grader>-<random>`` in the temporary folder.
+SCRATCH_PREFIX = "lab-sandbox-"
+
+
+def _sweep_scratch() -> None:
+    """Remove the scratch folders of graders that died without cleaning up (a killed Dask
+    worker): those whose grader process no longer exists."""
+    import psutil
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _own_thread_count() -> int:
     """Processes and threads of this user id (what ``RLIMIT_NPROC`` counts)."""
     import psutil
@@ -332,7 +347,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
     def _make_scratch(self) -> None:
-        self.scratch = Path(tempfile.mkdtemp(prefix="lab-sandbox-"))
+        _sweep_scratch()
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         for sub in ("work", "home", "runtime"):
             (self.scratch / sub).mkdir()
         _seed_home(self.scratch / "home")
@@ -428,6 +444,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._closing = True
         await super()._async_shutdown_kernel(now=now, restart=restart)
 
+    # jupyter_client's AsyncKernelManager binds these public names to KernelManager's own
+    # coroutines, which would skip the overrides above
+    shutdown_kernel = _async_shutdown_kernel
+
     def _died(self) -> None:
         """The kernel exited on its own: say so once, with the limit it had hit or what the
         monitor last saw of its processes."""
@@ -452,6 +472,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.scratch is not None and not restart:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+
+    cleanup_resources = _async_cleanup_resources
 
 
 #: Run silently before each graded test cell: what a submission may have done to hide its
