@@ -28,6 +28,10 @@ NBGRADER_EXECUTION_ENV = "NBGRADER_EXECUTION"
 CELL_TIMEOUT_ENV = "LAB_UTILS_CELL_TIMEOUT"
 DEFAULT_CELL_TIMEOUT = 120
 
+#: Default wall-clock limit of one submission while autograding, in seconds (the CLI's
+#: ``--timeout``; besides nbgrader's cell timeout and the sandbox's own limits).
+DEFAULT_SUBMISSION_LIMIT = 900
+
 #: JSON-lines file that ``record_metrics`` appends to while the benchmark runs.
 BENCH_FILE_ENV = "LAB_UTILS_BENCH_FILE"
 

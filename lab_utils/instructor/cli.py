@@ -36,8 +36,7 @@ import zipfile
 from pathlib import Path
 
 from lab_utils import datasets
-from lab_utils.config import DATA_DIR_ENV
-from lab_utils.instructor.cluster import DEFAULT_LIMIT
+from lab_utils.config import DATA_DIR_ENV, DEFAULT_SUBMISSION_LIMIT
 
 
 class CliError(Exception):
@@ -489,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade on the running Dask cluster described by this JSON file")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="wall-clock limit per submission; past it, it scores 0 and is "
-                        f"reported (default: {DEFAULT_LIMIT:g})")
+                        f"reported (default: {DEFAULT_SUBMISSION_LIMIT:g})")
     p.add_argument("--force", action="store_true",
                    help="regrade submissions already autograded (default: skip them; a "
                         "failed regrade keeps the earlier grades)")

@@ -47,13 +47,19 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab_utils.config import CELL_TIMEOUT_ENV, SANDBOX_ENV, SINGLE_THREAD_ENV, cell_timeout
+from lab_utils.config import (
+    CELL_TIMEOUT_ENV,
+    DEFAULT_SUBMISSION_LIMIT,
+    SANDBOX_ENV,
+    SINGLE_THREAD_ENV,
+    cell_timeout,
+)
 from lab_utils.instructor import gradebook, sandbox
 from lab_utils.instructor.gradebook import db_url
 from lab_utils.instructor.nbgrader_ext import last_error
 
 #: Default wall-clock limit of one submission, in seconds (besides nbgrader's cell timeout).
-DEFAULT_LIMIT = 900
+DEFAULT_LIMIT = DEFAULT_SUBMISSION_LIMIT
 
 #: Dask settings of the grading workers.  A grading task is one long call that mostly waits
 #: for its kernel; by default each worker also samples that thread's stack every 10 ms (the
