@@ -86,6 +86,10 @@ KILLS: list[str] = []
 #: The whole sandbox is killed when its processes hold this many times ``memory_mb``.
 TOTAL_MEMORY_FACTOR = 1.5
 
+#: Past this many processes the monitor does not measure their proportional set size
+#: (reading each one's memory map takes tens of milliseconds); the process limit bounds them.
+PSS_MAX_PROCESSES = 32
+
 #: The user ids a sandbox picks its own from, when the grader runs as root.
 SANDBOX_UID_RANGE = (2_000_000, 2_999_999)
 
@@ -422,8 +426,10 @@ class SandboxedKernelManager(AsyncKernelManager):
                     procs = [root, *root.children(recursive=True)]
                     held = sum(p.memory_info().rss for p in procs)  # cheap, counts shared twice
                     self._seen += f", {held / 2**20:.0f} MiB"
-                    if held > limit:
+                    if held > limit and len(procs) <= PSS_MAX_PROCESSES:
                         held = sum(p.memory_full_info().pss for p in procs)
+                    elif held > limit:  # many processes: the process limit bounds them
+                        held = 0
                 except psutil.Error:
                     continue
                 if held > limit:
@@ -466,6 +472,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.log.error("%s %s", KILLED_MARK, reason)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        process = getattr(self.provisioner, "process", None)
+        if process is not None and process.poll() is not None:
+            self._died()  # nbclient skips the shutdown of a dead kernel and cleans up
         await super()._async_cleanup_resources(restart=restart)
         if self._stop is not None:
             self._stop.set()
