@@ -78,12 +78,14 @@ hub-deps:
 	  npm install --prefix .hub-deps --no-audit --no-fund --silent \
 	    configurable-http-proxy@$(CHP_VERSION); }
 
+# Every solution notebook runs under nbval with the short (grading) budgets: every cell runs,
+# training is cut short; `make bench` runs them with the full budgets and checks their figures.
 # The whole suite on two workers (conftest.py orders it; tests/once.py builds the shared
 # graded classes once per run, under any scheduling); --durations
 # lists the 10 slowest tests at the end.  XDIST= runs it in one process.
 XDIST ?= -n 2 --dist loadscope --no-loadscope-reorder
 test: venv lint browser-deps sandbox-deps hub-deps
-	$(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
+	LAB_UTILS_FAST=1 $(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
 
 # The edit-test loop: lint and every test not marked slow (no notebook is executed).
 check: venv lint
