@@ -398,10 +398,13 @@ def test_exchange_round_trip(hub):
     assert status == 200 and _assignment(listing, "submitted"), listing
 
     # 3. the instructor collects, autogrades (sandboxed), writes and releases feedback
+    steps = {}
     for command in (["collect", LAB, "--exchange"], ["autograde", LAB, "--jobs", "2"],
                     ["feedback", LAB, "--release"]):
+        step_start = time.perf_counter()
         proc = hub.run_as(instructor, hub.python, "-m", "lab_utils", *command,
                           cwd=hub.course)
+        steps[command[0]] = time.perf_counter() - step_start
         logs = "".join(p.read_text()[-3000:] for p in hub.course.glob("nbgrader-*.log"))
         assert proc.returncode == 0, f"{command}: {proc.stdout}{proc.stderr}{logs}"
     times = {row["student"]: row["source"] for row in timestamps.read_report(hub.course, LAB)}
@@ -449,4 +452,5 @@ def test_exchange_round_trip(hub):
     assert proc.returncode == 0, proc.stderr
     assert sorted(proc.stdout.splitlines()) == sorted(map(str, targets)), proc.stdout
     print(f"hub round trip: {time.perf_counter() - start:.1f} s after the servers were up "
-          f"(browser step {browser_seconds:.1f} s)")
+          f"(browser step {browser_seconds:.1f} s, "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()) + ")")
