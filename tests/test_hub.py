@@ -128,7 +128,9 @@ def _course_env(root: Path) -> Path:
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     base = Path(os.path.realpath(sys.executable)).parent.parent
     python = root / "python"
-    _run("cp", "-al", base, python)
+    if subprocess.run(["cp", "-al", base, python], capture_output=True).returncode != 0:
+        shutil.rmtree(python, ignore_errors=True)
+        _run("cp", "-a", base, python)  # another filesystem: a copy
     # the interpreter finds libpython through an absolute RUNPATH (base/lib): point it at
     # its own folder's ../lib instead, in a copy of the binary (same length, NUL-padded)
     exe = python / "bin" / Path(os.path.realpath(sys.executable)).name
