@@ -40,7 +40,7 @@ def test_the_blocked_packages_are_in_the_instructor_extra_only(repo):
     assert set(INSTRUCTOR_ONLY) <= extra and not set(INSTRUCTOR_ONLY) & names
 
 
-@pytest.mark.parametrize("package", ["lab_utils", "lab_utils.instructor.cli"])
+@pytest.mark.parametrize("package", ["lab_utils", "lab_utils.instructor.grading"])
 def test_student_modules_import_without_the_instructor_extra(repo, package):
     blocked = sorted(INSTRUCTOR_ONLY.values())
     code = _PROBE.format(blocked=blocked)

@@ -247,17 +247,19 @@ def bwrap_command(command: list[str], scratch: Path, *, memory_mb: int, processe
     shown = sorted(p for p in shown if not any(_inside(p, s) for s in system))
     # bubblewrap would create the folders above a bound one with mode 0700: the kernel's
     # user could not reach what is bound there
-    parents = sorted({a for p in shown for a in p.parents if a != Path("/")},
+    parents = sorted({a for p in shown for a in p.parents if a not in (Path("/"), Path("/tmp"))},
                      key=lambda a: len(a.parts))
+    # the kernel's own /proc, /dev (with a /dev/shm for joblib's and NumPy's semaphores) and
+    # /tmp first: what is bound below may live under /tmp (a course environment there)
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/dev/shm",
+             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp"]
     for parent in parents:
         if not any(_inside(parent, p) for p in shown):
             args += ["--perms", "0755", "--dir", str(parent)]
     for path in shown:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev",  # /dev/shm: joblib's and NumPy's semaphores
-             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/dev/shm",
-             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
-             "--bind", str(scratch), str(scratch), "--chdir", str(scratch / "work")]
+    args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch / "work")]
     launcher = Path(__file__).with_name("sandbox_exec.py")
     python = os.path.realpath(sys.executable)
     args += ["--", python, "-I", "-S", str(launcher), str(memory_mb * 2**20), str(processes),
