@@ -417,10 +417,8 @@ def load_movielens_100k_split(
     name : {"u1", "u2", "u3", "u4", "u5", "ua", "ub"}
         ``u1``...``u5`` are the 80/20 five-fold splits; ``ua``/``ub`` hold out exactly
         10 ratings per user.
-    data_home : path-like, optional
-        See :func:`get_data_home`.
-    download_if_missing : bool
-        Download the official archive when no copy is found.
+    data_home, download_if_missing
+        As for :func:`load_movielens_100k`.
 
     Returns
     -------

@@ -68,6 +68,12 @@ def _lab(course: Path, lab: str) -> str:
     return lab
 
 
+def _course_lab(args) -> tuple[Path, str]:
+    """The course folder and the lab of a command that takes ``LAB`` (both checked)."""
+    course = _course(args)
+    return course, _lab(course, args.lab)
+
+
 def _released(course: Path, lab: str) -> None:
     """Stop in one line when ``lab`` was never released: nbgrader would otherwise fail once
     per submission ("Please see the above traceback")."""
@@ -125,8 +131,7 @@ def _release(args) -> int:
 def _collect(args) -> int:
     from lab_utils.instructor import grading
 
-    course = _course(args)
-    lab = _lab(course, args.lab)
+    course, lab = _course_lab(args)
     if args.exchange:
         return _collect_exchange(args, course, lab)
     if args.source is None:
@@ -139,18 +144,12 @@ def _collect(args) -> int:
     if source.is_file() and not zipfile.is_zipfile(source):
         raise CliError(f"{source} is not a folder nor a readable zip archive: download it "
                        f"again, or unpack it and give the folder")
-    from lab_utils.instructor import deadlines
 
     if args.timestamps and not Path(args.timestamps).is_file():
         raise CliError(f"{args.timestamps} does not exist: give the CSV of "
                        f"student,timestamp, or drop --timestamps")
-    try:
-        students, problems = grading.import_submissions(course, lab, source,
-                                                        timestamps_csv=args.timestamps)
-    except deadlines.DeadlineError as exc:
-        raise CliError(str(exc)) from exc
-    for student, problem in problems.items():
-        print(f"  {student}: {problem}")
+    students, problems = _imported(lambda: grading.import_submissions(
+        course, lab, source, timestamps_csv=args.timestamps))
     if not students:
         raise CliError(f"no {lab}.ipynb found in {source}: expected <student>/{lab}.ipynb "
                        f"in a folder, or files named <student>_{lab}.ipynb in a zip", status=1)
@@ -159,6 +158,20 @@ def _collect(args) -> int:
              else ""))
     _print_times(course, lab)
     return 0
+
+
+def _imported(run) -> tuple[list, dict]:
+    """Run an import of submissions (``run()`` -> students, problems), print the students
+    without a usable file, and turn a deadline configuration error into one line."""
+    from lab_utils.instructor import deadlines
+
+    try:
+        students, problems = run()
+    except deadlines.DeadlineError as exc:
+        raise CliError(str(exc)) from exc
+    for student, problem in problems.items():
+        print(f"  {student}: {problem}")
+    return students, problems
 
 
 def _print_times(course: Path, lab: str) -> None:
@@ -174,17 +187,13 @@ def _print_times(course: Path, lab: str) -> None:
 def _collect_exchange(args, course: Path, lab: str) -> int:
     """``collect LAB --exchange``: nbgrader's collect from the hub's exchange, then the
     common import path (submission times from the exchange's timestamp.txt)."""
-    from lab_utils.instructor import deadlines, exchange
+    from lab_utils.instructor import exchange
 
     if args.source is not None:
         raise CliError(f"--exchange collects from nbgrader's exchange: drop {args.source}, or "
                        f"drop --exchange to import that folder or zip")
-    try:
-        students, problems = exchange.collect(course, lab, timestamps_csv=args.timestamps)
-    except deadlines.DeadlineError as exc:
-        raise CliError(str(exc)) from exc
-    for student, problem in problems.items():
-        print(f"  {student}: {problem}")
+    students, problems = _imported(lambda: exchange.collect(course, lab,
+                                                            timestamps_csv=args.timestamps))
     if not students:
         raise CliError(f"no submission of {lab} in nbgrader's exchange (course "
                        f"{_course_id(course)}): have students submitted in the Assignments "
@@ -205,8 +214,7 @@ def _course_id(course: Path) -> str:
 def _autograde(args) -> int:
     from lab_utils.instructor import grading
 
-    course = _course(args)
-    lab = _lab(course, args.lab)
+    course, lab = _course_lab(args)
     students = args.student or sorted(p.parent.name for p in
                                       (course / "submitted").glob(f"*/{lab}"))
     if not students:
@@ -281,8 +289,7 @@ def _autograde(args) -> int:
 def _feedback(args) -> int:
     from lab_utils.instructor import grading
 
-    course = _course(args)
-    lab = _lab(course, args.lab)
+    course, lab = _course_lab(args)
     if not (course / "autograded").is_dir() or not any((course / "autograded").glob(f"*/{lab}")):
         raise CliError(f"no autograded submission of {lab} in {course}/autograded: run "
                        f"`python -m lab_utils autograde {lab}` first", status=1)
@@ -342,8 +349,7 @@ def _export(args) -> int:
 def _similarity(args) -> int:
     from lab_utils.instructor import similarity
 
-    course = _course(args)
-    lab = _lab(course, args.lab)
+    course, lab = _course_lab(args)
     from lab_utils.instructor.gradebook import folder
 
     if not any(folder(course, "submitted").glob(f"*/{lab}/{lab}.ipynb")):
@@ -359,8 +365,7 @@ def _similarity(args) -> int:
 def _report(args) -> int:
     from lab_utils.instructor import classreport
 
-    course = _course(args)
-    lab = _lab(course, args.lab)
+    course, lab = _course_lab(args)
     try:
         page = classreport.write_class_report(
             course, lab, autograde_csv=args.autograde_csv,
@@ -388,8 +393,7 @@ def _publish(args) -> int:
 def _rubric(args) -> int:
     from lab_utils.instructor import markscheme
 
-    course = _course(args)
-    lab = _lab(course, args.lab)
+    course, lab = _course_lab(args)
     questions = markscheme.written_questions(markscheme.source_notebook(course, lab))
     print(markscheme.rubric_markdown(lab, questions), end="")
     return 0
@@ -430,6 +434,13 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _roster_options(p, roster_help: str) -> None:
+    """``--roster`` and ``--id-column`` (the LMS's student list and its id column)."""
+    p.add_argument("--roster", metavar="CSV", help=roster_help)
+    p.add_argument("--id-column", help="roster column holding nbgrader's student ids "
+                   "(default: Canvas 'SIS Login ID', Moodle 'ID number')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -507,10 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "the LMS's bulk upload of feedback files")
     p.add_argument("--lms", choices=feedback_bundle.LAYOUTS, default="plain",
                    help="naming of the bundle (default: plain, <student>/)")
-    p.add_argument("--roster", metavar="CSV", help="the LMS's list of students (Canvas: "
-                   "gradebook export; Moodle: the assignment's grading worksheet)")
-    p.add_argument("--id-column", help="roster column holding nbgrader's student ids "
-                   "(default: Canvas 'SIS Login ID', Moodle 'ID number')")
+    _roster_options(p, "the LMS's list of students (Canvas: gradebook export; Moodle: the "
+                       "assignment's grading worksheet)")
     p.add_argument("--release", action="store_true",
                    help="also release it to nbgrader's exchange (JupyterHub: students fetch "
                         "it in the Assignments tab)")
@@ -520,11 +529,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=lms.FORMATS, default="csv",
                    help="csv: nbgrader's export (raw score, late penalty, score); canvas or "
                         "moodle: the LMS's grade import CSV (needs --roster)")
-    p.add_argument("--roster", metavar="CSV",
-                   help="the students as downloaded from the LMS (Canvas: its gradebook "
-                        "export; Moodle: its grade export), with the LMS's ids")
-    p.add_argument("--id-column", help="roster column holding nbgrader's student ids "
-                   "(default: Canvas 'SIS Login ID', Moodle 'ID number')")
+    _roster_options(p, "the students as downloaded from the LMS (Canvas: its gradebook "
+                       "export; Moodle: its grade export), with the LMS's ids")
     p.set_defaults(func=_export)
     p = course(command("similarity", "flag similar answers per exercise (HTML page)"))
     p.add_argument("lab")

@@ -411,6 +411,24 @@ def release_path(course_root, release_directory: str, lab: str, notebook: str) -
     return Path(course_root) / release_directory / lab / f"{notebook}.ipynb"
 
 
+def released_notebook(preprocessor, resources, why_needed: str):
+    """The released notebook of the submission an nbgrader preprocessor is sanitizing (read
+    from its course's release folder), or None -- logged with ``why_needed`` -- when the
+    lab was never released there.  Used by :class:`ReshapeSubmission` and
+    :class:`lab_utils.instructor.student_outputs.StashStudentOutputs`."""
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(parent=preprocessor)
+    info = resources["nbgrader"]
+    path = release_path(coursedir.root, coursedir.release_directory, info["assignment"],
+                        info["notebook"])
+    if not path.is_file():
+        preprocessor.log.warning("No released notebook at %s: %s (run `python -m lab_utils "
+                                 "release`)", path, why_needed)
+        return None
+    return nbformat.read(path, as_version=4)
+
+
 class ReshapeSubmission(NbGraderPreprocessor):
     """nbgrader sanitizing preprocessor: realign a reshaped submission with the released
     notebook before nbgrader overwrites and grades its cells (module docstring).
@@ -422,19 +440,13 @@ class ReshapeSubmission(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb, resources):
-        from nbgrader.coursedir import CourseDirectory
-
-        coursedir = CourseDirectory(parent=self)
         info = resources["nbgrader"]
-        path = release_path(coursedir.root, coursedir.release_directory, info["assignment"],
-                            info["notebook"])
-        if not path.is_file():
-            self.log.warning("No released notebook at %s: the submission is not realigned "
-                             "(run `python -m lab_utils release`)", path)
+        released = released_notebook(self, resources, "the submission is not realigned")
+        if released is None:
             nb = copy.deepcopy(nb)
             _renumber_ids(nb)
             return nb, resources
-        realigner = Realigner(nbformat.read(path, as_version=4))
+        realigner = Realigner(released)
         try:
             nb = realigner.realign(nb)
         except NotTheLabError as exc:

@@ -208,20 +208,14 @@ class StashStudentOutputs(NbGraderPreprocessor):
     max_total_bytes = Int(4_000_000, help="Bytes of outputs kept per notebook").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from nbgrader.coursedir import CourseDirectory
+        from lab_utils.instructor.reshape import released_notebook
 
-        from lab_utils.instructor.reshape import release_path
-
-        coursedir = CourseDirectory(parent=self)
-        info = resources["nbgrader"]
-        path = release_path(coursedir.root, coursedir.release_directory, info["assignment"],
-                            info["notebook"])
-        if not path.is_file():
-            self.log.warning("No released notebook at %s: the student's outputs are not "
-                             "shown to graders", path)
+        released = released_notebook(self, resources,
+                                     "the student's outputs are not shown to graders")
+        if released is None:
             return nb, resources
-        stash = stash_outputs(nbformat.read(path, as_version=4), nb, self.max_outputs,
-                              self.max_bytes, self.max_total_bytes)
+        stash = stash_outputs(released, nb, self.max_outputs, self.max_bytes,
+                              self.max_total_bytes)
         if stash:
             nb.metadata.setdefault("lab_utils", {})[STASH_KEY] = stash
         return nb, resources
