@@ -60,10 +60,25 @@ def test_every_exercise_has_a_right_case(repo):
     assert missing == {}, f"exercises without a right case: {missing}"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("lab", sorted(CASES))
-def test_right_answers_pass_under_20_seeds_and_visible_tests_catch_mistakes(
-        lab, repo, tmp_path, movielens_home, monkeypatch):
+def _lab_class(lab: str):
+    """One test class per lab: pytest-xdist's ``loadscope`` gives each class its own scope,
+    so the labs' seed runs spread over the workers (a parametrized function would keep all
+    four on one)."""
+
+    @pytest.mark.slow
+    def test_right_answers_pass_under_20_seeds_and_visible_tests_catch_mistakes(
+            self, repo, tmp_path, movielens_home, monkeypatch):
+        check_lab(lab, repo, tmp_path, movielens_home, monkeypatch)
+
+    name = "TestSeeds" + "".join(part.capitalize() for part in lab.split("_"))
+    return name, type(name, (), {"lab": lab, "test_right_answers_pass_under_20_seeds_and_"
+                                 "visible_tests_catch_mistakes":
+                                 test_right_answers_pass_under_20_seeds_and_visible_tests_catch_mistakes})
+
+
+def check_lab(lab, repo, tmp_path, movielens_home, monkeypatch):
+    """Every right case of ``lab`` passes its visible and hidden tests under seeds 0..19 and
+    every wrong case is caught as its flags say (the decoy proves the test can fail)."""
     monkeypatch.setenv("LAB_UTILS_DATA_DIR", str(movielens_home))
     source = nbformat.read(repo / "solutions" / lab / f"{lab}.ipynb", as_version=4)
     cases = dict(CASES[lab], right={**CASES[lab].get("right", {}), DECOY: _decoy(source)})
@@ -103,3 +118,8 @@ def test_right_answers_pass_under_20_seeds_and_visible_tests_catch_mistakes(
         elif not options.get("hidden_only") and not caught["visible"]:
             problems.append(f"{name}: only the hidden tests catch it (a student sees PASS)")
     assert problems == [], "\n".join(problems)
+
+
+for _lab in sorted(CASES):
+    _name, _cls = _lab_class(_lab)
+    globals()[_name] = _cls
