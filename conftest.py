@@ -36,13 +36,19 @@ def pytest_configure(config):
 
 #: Slow scopes, longest first (measured on 2 cores; see `make test`'s --durations).
 SCOPE_ORDER = [
-    "tests/test_class.py",
-    "solutions/lab4_triplet_implicit/lab4_triplet_implicit.ipynb",
     "tests/test_cluster.py",
+    "tests/test_class.py",  # one scope per lab (a test class each)
+    "tests/test_right_seeds.py",  # one scope per lab (a test class each)
     "tests/test_reshaped.py",
+    "tests/test_sandbox.py",
+    "tests/test_hub.py",
     "tests/test_colab.py",
+    "tests/test_term.py",
+    "solutions/lab4_triplet_implicit/lab4_triplet_implicit.ipynb",
     "solutions/lab3_recsys_explicit/lab3_recsys_explicit.ipynb",
     "solutions/lab2_regularization/lab2_regularization.ipynb",
+    "tests/test_graderview.py",
+    "tests/test_exchange.py",
     "tests/test_browser.py",
     "solutions/lab1_embeddings/lab1_embeddings.ipynb",
 ]

@@ -77,7 +77,7 @@ def test_the_record_has_provenance_and_the_page_shows_it(bench):
     p = bench.provenance(["lab1_embeddings", "--no-cluster"])
     assert len(p["commit"]) == 40 and p["date"].endswith("Z")
     assert p["machine"]["cores"] >= 1 and p["machine"]["cpu_model"]
-    assert p["command"].endswith("benchmarks/run.py lab1_embeddings --no-cluster")
+    assert "benchmarks/run.py lab1_embeddings --no-cluster" in p["command"]  # under make too
     cal = {"numpy_s": 1.0, "keras_fit_s": 2.0, "total_s": 3.0}
     res = {"wall_s": 30.0, "peak_rss_mib": 800.0, "autograde_s": 6.0,
            "metrics": {"mf": {"rmse": 0.93}}, "slowest_cells": []}

@@ -2,10 +2,11 @@
 
 Every lab: the perfect submission, the untouched lab and one realistic mistake are
 collected from a folder, autograded through the CLI (``python -m lab_utils autograde``),
-given feedback and exported.  Every realistic mistake of every lab (at least one per
-answer cell) is graded in one kernel per lab by re-running just its exercise
-(``simclass.kernel_grades``, nbgrader's own scoring rule); the mistake nbgrader also
-grades proves that the two give the same grades.
+given feedback and exported, with the lab's correct alternatives (``right_<k>``: full
+marks).  Every other realistic mistake of every lab (at least one per answer cell) is
+graded in one kernel per lab by re-running just its exercise, in
+``tests/test_right_seeds.py`` (nbgrader's own scoring rule); the ``compare`` mistake graded
+here by nbgrader loses exactly its cells too.
 
 One lab (:data:`FAULT_LAB`) also receives the lab-independent faults: a syntax error, an
 exception in an extra first cell, an infinite loop (cut by a short cell timeout),
@@ -15,7 +16,7 @@ See :mod:`tests.support.simclass` for the classes.
 """
 
 import csv
-import json
+import inspect
 import shutil
 import subprocess
 import sys
@@ -96,36 +97,10 @@ def grade_lab(lab, repo, shared_root, movielens_home) -> dict:
             "autograde_log": (folder / "autograde.log").read_text(encoding="utf-8")}
 
 
-@pytest.fixture(scope="module", params=sorted(CASES))
+@pytest.fixture(scope="class")
 def graded(request, repo, shared_root, movielens_home):
-    return grade_lab(request.param, repo, shared_root, movielens_home)
-
-
-@pytest.fixture(scope="module")
-def kernel(graded, repo, shared_root, movielens_home, monkeypatch_module):
-    """Every realistic mistake of the lab graded in one kernel (once per run)."""
-    lab, course = graded["lab"], graded["course"]
-    monkeypatch_module.setenv("LAB_UTILS_DATA_DIR", str(movielens_home))
-    wrong = simclass.mistakes(graded["source"], graded["released"], lab)
-
-    def build(folder):
-        perfect = grading.perfect_submission(graded["source"], graded["released"])
-        baseline, results = simclass.kernel_grades(graded["source"], perfect, wrong,
-                                                   cwd=course / "labs" / lab)
-        (folder / "grades.json").write_text(json.dumps({"baseline": baseline,
-                                                        "results": results}))
-
-    folder = once.build_once(shared_root, f"kernel-{lab}-{once.run_digest(repo)}",
-                             build)
-    grades = json.loads((folder / "grades.json").read_text())
-    return {"baseline": grades["baseline"], "results": grades["results"], "wrong": wrong}
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
+    """The graded class of the test class's lab (``TestClass<Lab>`` below)."""
+    return grade_lab(request.cls.lab, repo, shared_root, movielens_home)
 
 
 def test_every_lab_has_cases(repo):
@@ -167,26 +142,6 @@ def test_every_right_case_gets_full_marks(graded):
         scores = simclass.autograded_scores(graded["results"][student])
         short = {k: (v.score, v.max_score) for k, v in scores.items() if v.score != v.max_score}
         assert scores and short == {}, f"{student} lost points: {short}"
-
-
-def test_each_mistake_loses_exactly_its_exercise(kernel):
-    full = kernel["baseline"]
-    assert all(v > 0 for v in full.values()), f"the perfect submission lost points: {full}"
-    for name, sub in kernel["wrong"].items():
-        got = kernel["results"][name]
-        lost = {k for k in full if got[k] != full[k]}
-        assert lost == set(sub.lost), f"{name}: lost {sorted(lost)}, expected {sub.lost}"
-        assert all(got[k] == 0 for k in sub.lost), name
-
-
-def test_kernel_grades_equal_nbgrader_grades(graded, kernel):
-    """The one-kernel shortcut gives nbgrader's grades (perfect and the compare mistake)."""
-    compare = CASES[graded["lab"]]["compare"]
-    for student, expected in (("perfect", kernel["baseline"]),
-                              (compare, kernel["results"][compare])):
-        nbgrader_scores = {k: v.score for k, v in
-                           simclass.autograded_scores(graded["results"][student]).items()}
-        assert nbgrader_scores == expected, student
 
 
 def test_perfect_runs_clean_while_graded(graded):
@@ -250,7 +205,7 @@ def test_feedback_shows_no_hidden_test(graded):
 # --- lab-independent: once, on FAULT_LAB ---------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def fault_lab(graded):
     if graded["lab"] != FAULT_LAB:
         pytest.skip(f"lab-independent check, run on {FAULT_LAB}")
@@ -283,3 +238,32 @@ def test_validate_perfect_and_untouched_lab(fault_lab, tmp_path):
     shutil.copy(course / "labs" / lab / f"{lab}.ipynb", student)
     proc = grading.run_nbgrader(course, "validate", "--invert", student)
     assert "Success! The notebook does not pass any tests." in proc.stdout, proc.stdout[-2000:]
+
+
+# --- one test class per lab ---------------------------------------------------------------
+# pytest-xdist's loadscope gives each class a scope of its own, so the four labs' classes are
+# graded on both workers (a parametrized module fixture kept all four on one).
+
+
+def _as_method(func):
+    """``func`` as a method of a test class (``self`` first, the same fixtures after)."""
+    def method(self, **kwargs):
+        return func(**kwargs)
+
+    signature = inspect.signature(func)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__signature__ = signature.replace(parameters=[self_param,
+                                                         *signature.parameters.values()])
+    method.__name__, method.__doc__ = func.__name__, func.__doc__
+    return method
+
+
+_LAB_TESTS = {name: func for name, func in list(globals().items())
+              if name.startswith("test_") and callable(func)
+              and {"graded", "fault_lab"} & set(inspect.signature(func).parameters)}
+for _name in _LAB_TESTS:
+    del globals()[_name]
+for _lab in sorted(CASES):
+    _cls = "TestClass" + "".join(part.capitalize() for part in _lab.split("_"))
+    globals()[_cls] = type(_cls, (), {"lab": _lab, **{name: _as_method(func)
+                                                      for name, func in _LAB_TESTS.items()}})

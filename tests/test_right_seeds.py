@@ -8,7 +8,9 @@ training), then, exercise by exercise (:func:`tests.support.simclass.exercise_ch
   nbgrader's rule: no test cell may fall below full marks;
 - every ``wrong`` case runs once, its exercise's test cells with and without their hidden
   tests: the visible test must already catch it, unless the case says ``hidden_only`` (and
-  then the visible test must not: the flag is true).
+  then the visible test must not: the flag is true); graded with the hidden tests, it loses
+  exactly the test cells the case lists (``tests/test_class.py`` shows on each lab's
+  ``compare`` case that nbgrader grades it the same).
 
 So that the test can be seen to fail, each lab's run also carries a *decoy*: the first
 answer correct in some seeds only (its first function deleted when Python's ``random``
@@ -117,6 +119,8 @@ def check_lab(lab, repo, tmp_path, movielens_home, monkeypatch):
             problems.append(f"{name}: marked hidden_only but the visible test catches it")
         elif not options.get("hidden_only") and not caught["visible"]:
             problems.append(f"{name}: only the hidden tests catch it (a student sees PASS)")
+        if set(caught["hidden"]) != set(lost):  # graded as nbgrader does: exactly its cells
+            problems.append(f"{name}: loses {sorted(caught['hidden'])}, expected {lost}")
     assert problems == [], "\n".join(problems)
 
 
