@@ -557,6 +557,19 @@ def to_markdown(record: dict) -> str:
     targets = [t for res in record["labs"].values() for t in res.get("targets", [])]
     targets += [record["total"]] if record.get("total") else []
     targets += c.get("targets", []) if c else []
+    sandbox = record.get("sandbox")
+    if sandbox:
+        k = sandbox["kernel"]
+        lines += ["", "## Grading sandbox", "",
+                  f"Per submission, warm vs warm, median of {k['runs']} alternated runs: a "
+                  f"kernel's life (start, set-up imports, shutdown) {k['sandboxed_s']} s "
+                  f"sandboxed, {k['plain_s']} s plain: **{k['overhead_s']} s**."]
+        if "autograde" in sandbox:
+            a = sandbox["autograde"]
+            lines += [f"A whole `nbgrader autograde` of one perfect {a['lab']} submission: "
+                      f"{a['sandboxed_s']} s sandboxed, {a['plain_s']} s plain "
+                      f"({a['overhead_s']} s, median of {a['runs']})."]
+        targets += sandbox.get("targets", [])
     if targets:
         lines += ["", "## Targets", "", "| target | measured | |", "|---|---|---|",
                   *map(_target_line, targets)]
@@ -576,6 +589,8 @@ def main(argv=None) -> int:
                         help="skip grading a simulated class sequentially and in parallel")
     parser.add_argument("--no-cluster", action="store_true",
                         help="skip grading a class on a LocalCluster")
+    parser.add_argument("--no-sandbox-overhead", action="store_true",
+                        help="skip measuring the grading sandbox's cost per submission")
     parser.add_argument("--cluster-size", type=int, default=CLUSTER_SIZE,
                         help=f"submissions graded on the LocalCluster (default {CLUSTER_SIZE})")
     parser.add_argument("--cluster-runs", type=int, default=CLUSTER_RUNS,
@@ -619,6 +634,11 @@ def main(argv=None) -> int:
     if not args.no_cluster:
         print("grading a class on a LocalCluster ...", file=sys.stderr, flush=True)
         record["cluster"] = cluster_timing(size=args.cluster_size, runs=args.cluster_runs)
+    if not args.no_sandbox_overhead:
+        print("measuring the grading sandbox's overhead ...", file=sys.stderr, flush=True)
+        from benchmarks import sandbox_overhead
+
+        record["sandbox"] = sandbox_overhead.measure()
     end_cal = calibrate()
     unit = round((start_cal["total_s"] + end_cal["total_s"]) / 2, 2)
     record["calibration"] = {"start": start_cal, "end": end_cal, "unit_s": unit,
@@ -630,6 +650,12 @@ def main(argv=None) -> int:
     if total:
         record["total"] = total
         failed = _missed("all labs", [total]) or failed
+    if "sandbox" in record:
+        kernel = record["sandbox"]["kernel"]
+        record["sandbox"]["targets"] = [_target(
+            "sandbox overhead per submission (s, warm vs warm: kernel start, set-up imports, "
+            "shutdown)", "<=", record["sandbox"]["target_s"], kernel["overhead_s"])]
+        failed = _missed("sandbox", record["sandbox"]["targets"]) or failed
     if "cluster" in record:
         record["cluster"]["targets"] = check_cluster_targets(record["cluster"])
         failed = _missed("cluster", record["cluster"]["targets"]) or failed
