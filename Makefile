@@ -40,27 +40,26 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/deptry .
 
-# The browser test drives Debian's Chromium (Playwright's own browser download does not
-# work offline); install it when missing (CI runs as root).
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+# $(call apt-install,COMMAND,PACKAGE,WHY): install Debian's PACKAGE when COMMAND is missing
+# (CI runs as root); elsewhere say what needs it and how to install it.
+define apt-install
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	      apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
 	  else \
-	    echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	    echo "$(3): sudo apt-get install $(2)"; exit 1; \
 	  fi; }
+endef
 
-# Grading kernels run in a bubblewrap sandbox (lab_utils/instructor/sandbox.py): install
-# Debian's bubblewrap when missing (CI runs as root); elsewhere say how.
+# The browser test drives Debian's Chromium (Playwright's own browser download does not
+# work offline).
+browser-deps:
+	$(call apt-install,chromium,chromium,The browser test needs Debian's chromium)
+
+# Grading kernels run in a bubblewrap sandbox (lab_utils/instructor/sandbox.py).
 sandbox-deps:
-	@command -v bwrap >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; \
-	  else \
-	    echo "Grading needs bubblewrap: sudo apt-get install bubblewrap (or grade with --no-sandbox)"; exit 1; \
-	  fi; }
+	$(call apt-install,bwrap,bubblewrap,Grading needs bubblewrap (or grade with --no-sandbox))
 
 # The hub test (tests/test_hub.py) runs a real JupyterHub, whose proxy is npm's
 # configurable-http-proxy: install it into .hub-deps/ when missing (hub/jupyterhub_config.py
