@@ -5,12 +5,12 @@ A written question is a manually graded Markdown answer cell of a source noteboo
 (``solutions/<lab>/<lab>.ipynb``: nbgrader ``solution`` and ``grade`` both true).  After its
 model answer the cell holds its mark scheme::
 
-    ### BEGIN SOLUTION
+    <nbgrader's solution-begin marker line>
     <model answer>
     <!-- mark scheme -->
     **Mark scheme (2 points).** What earns each point; partial credit; common wrong answers.
     <!-- /mark scheme -->
-    ### END SOLUTION
+    <nbgrader's solution-end marker line>
 
 nbgrader replaces the solution region (the whole cell, when it has no region) with "YOUR
 ANSWER HERE" in ``labs/``; :class:`ClearMarkSchemes` (in ``GenerateAssignment.preprocessors``)
