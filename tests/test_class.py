@@ -215,7 +215,7 @@ def fault_lab(graded):
 def test_sequential_regrade_equals_parallel(fault_lab, repo, tmp_path):
     lab = fault_lab["lab"]
     course = grading.new_course(tmp_path / "sequential", repo, [lab])
-    students = ["perfect", CASES[lab]["compare"]]
+    students = [CASES[lab]["compare"]]  # a submission that loses points, graded with jobs=1
     for student in students:
         grading.submit(course, student, lab, fault_lab["subs"][student].content)
     outcomes = grading.autograde_class(course, lab, students, jobs=1)

@@ -5,8 +5,10 @@ Slow: an attack suite on Lab 1 -- submissions of the untouched lab whose first a
 tries to write the gradebook, the course folder and the course package, to read
 ``solutions/``/``source/`` and another student's submission, to reach a loopback server
 the test runs, to fork or allocate without end, to silence its errors, to kill its own
-kernel -- graded through the CLI's path (a LocalCluster) beside a perfect submission, and
-two of them through a plain ``nbgrader autograde`` (the formgrader's button).  Each attack
+kernel (the attacks that leave their kernel alive share one submission, see
+:data:`SUBMISSIONS`) -- graded through the CLI's path (a LocalCluster) beside a perfect
+submission, and the gradebook and package attacks through a plain ``nbgrader autograde``
+(the formgrader's button).  Each attack
 scores what the untouched lab scores (0), every other submission is graded, nothing the
 attacks print says they got through, the test's server saw no connection, and the course
 folder, the package and the repository's solutions are byte for byte unchanged.
@@ -179,6 +181,23 @@ def _attacks(paths: dict, port: int) -> dict[str, str]:
     }
 
 
+#: The attacks that cannot take their kernel down share one submission (each block catches
+#: its own failure and says which attack it was); the others get one each.
+SUBMISSIONS = {
+    "reach_out": ["write_gradebook", "write_course", "write_package", "read_answers", "network"],
+    "silence_errors": ["silence_errors"],
+    "fork_bomb": ["fork_bomb"],
+    "allocate": ["allocate"],
+    "kill_kernel": ["kill_kernel"],
+}
+
+
+def _submission_code(attacks: dict[str, str], names: list[str]) -> str:
+    """The attacks ``names`` one after another, each block's messages tagged with its name."""
+    return "\n".join(textwrap.dedent(attacks[name]).replace('"blocked:"', f'"blocked {name}:"')
+                     for name in names)
+
+
 def _with_attack(released, code: str):
     """The untouched lab with ``code`` first in its first answer cell."""
     from nbgrader.utils import is_solution
@@ -231,6 +250,10 @@ class _Listener:
 _GRADING_OUTPUT = ("gradebook.db", "/autograded/", "/feedback/", "/reports/", "autograde-")
 
 
+#: What the plain `nbgrader autograde` is attacked with, as one student.
+PLAIN_ATTACKS, PLAIN_STUDENT = ["write_gradebook", "write_package"], "plain_attacker"
+
+
 @pytest.fixture(scope="module")
 def attacked(repo, tmp_path_factory, movielens_home):
     mp = pytest.MonkeyPatch()  # tighter limits, inherited by the local cluster's workers
@@ -249,16 +272,17 @@ def attacked(repo, tmp_path_factory, movielens_home):
                  "other_student": gradebook.folder(course, "submitted") / "perfect" / LAB /
                  f"{LAB}.ipynb"}
         attacks = _attacks(paths, listener.port)
-        for name, code in attacks.items():
-            grading.submit(course, name, LAB, _with_attack(released, code))
+        for student, names in SUBMISSIONS.items():
+            grading.submit(course, student, LAB,
+                           _with_attack(released, _submission_code(attacks, names)))
         before = _digest(course, package, repo / "solutions", skip=_GRADING_OUTPUT)
-        outcomes = grading.autograde_class(course, LAB, ["perfect", *attacks], jobs=2)
-        # the formgrader's button: a plain `nbgrader autograde` of two attacks
+        outcomes = grading.autograde_class(course, LAB, ["perfect", *SUBMISSIONS], jobs=2)
+        # the formgrader's button: a plain `nbgrader autograde` of the gradebook and package
+        # attacks
         plain = grading.new_course(tmp_path_factory.mktemp("plain") / "course", repo, [LAB])
-        for name in ("write_gradebook", "write_package"):
-            plain_paths = dict(paths, gradebook=gradebook.gradebook_path(plain), course=plain)
-            grading.submit(plain, name, LAB,
-                           _with_attack(released, _attacks(plain_paths, listener.port)[name]))
+        plain_paths = dict(paths, gradebook=gradebook.gradebook_path(plain), course=plain)
+        grading.submit(plain, PLAIN_STUDENT, LAB, _with_attack(released, _submission_code(
+            _attacks(plain_paths, listener.port), PLAIN_ATTACKS)))
         plain_before = _digest(plain, skip=_GRADING_OUTPUT)
         grading.autograde(plain, LAB)
         yield {"course": course, "outcomes": outcomes, "attacks": attacks, "before": before,
@@ -297,7 +321,7 @@ def test_every_attack_scores_what_the_untouched_lab_scores(attacked):
     assert outcomes["perfect"].status == "graded"
     assert _auto_total(course, "perfect") > 0
     recorded = gradebook.recorded(course, LAB)
-    for name in attacked["attacks"]:
+    for name in SUBMISSIONS:
         outcome = outcomes[name]
         if outcome.status == "error" and name in MAY_DIE:
             assert outcome.message.startswith(("the kernel died", "the sandbox killed")), (
@@ -312,11 +336,11 @@ def test_every_attack_scores_what_the_untouched_lab_scores(attacked):
 @pytest.mark.slow
 def test_no_attack_got_through(attacked):
     course, outcomes = attacked["course"], attacked["outcomes"]
-    for name in attacked["attacks"]:
+    for name in SUBMISSIONS:
         printed = _printed(course, name)
         assert ESCAPED not in printed, (name, printed)
-    for name in ("write_gradebook", "write_course", "write_package", "read_answers", "network"):
-        assert "blocked" in _printed(course, name), name
+    for name in SUBMISSIONS["reach_out"]:  # each attack ran, and was blocked
+        assert f"blocked {name}:" in _printed(course, "reach_out"), name
     for name in ("fork_bomb", "allocate"):
         if outcomes[name].status == "graded":
             assert "blocked after" in _printed(course, name), name
@@ -336,10 +360,11 @@ def test_the_course_the_package_and_the_solutions_are_unchanged(attacked, repo):
 @pytest.mark.slow
 def test_a_plain_nbgrader_autograde_is_sandboxed_too(attacked):
     plain = attacked["plain"]
-    for name in ("write_gradebook", "write_package"):
-        assert _auto_total(plain, name) == 0.0, name
-        printed = _printed(plain, name)
-        assert "blocked" in printed and ESCAPED not in printed, (name, printed)
+    assert _auto_total(plain, PLAIN_STUDENT) == 0.0
+    printed = _printed(plain, PLAIN_STUDENT)
+    assert ESCAPED not in printed, printed
+    for name in PLAIN_ATTACKS:
+        assert f"blocked {name}:" in printed, (name, printed)
     with sqlite3.connect(gradebook.gradebook_path(plain)) as db:
         assert db.execute("SELECT COUNT(*) FROM grade WHERE manual_score IS NOT NULL"
                           ).fetchone() == (0,)

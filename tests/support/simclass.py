@@ -196,36 +196,40 @@ def lab_class(source, released, lab: str) -> dict[str, Submission]:
 def fault_class(source, released, lab: str) -> dict[str, Submission]:
     """Lab-independent faults around the answers, each graded or reported as documented.
 
-    - ``first_cell_exception``, ``duplicated`` (the last copy is graded), ``deleted`` (the
-      test cell is restored and graded) and ``other_kernel`` (the course's kernel is used)
-      score like the perfect submission;
-    - ``syntax_error`` and ``infinite_loop`` (cut by the cell timeout) lose their exercise;
-    - ``deleted_wrong``: a wrong answer whose test cell was deleted still loses its points;
+    Faults that touch different cells share a submission (each submission is a full
+    grading run, so the class stays small), and its expected grades still say which fault
+    was mishandled:
+
+    - ``harmless_faults``: an exception in an extra first cell (the rest still runs), a
+      duplicated test cell (the last copy is graded), a deleted test cell (restored and
+      graded) and another kernel name (the course's kernel is used): scores like the
+      perfect submission;
+    - ``broken_answers``: a syntax error in one answer, an infinite loop in another (cut by
+      the cell timeout) and a wrong answer whose test cell was deleted: each loses its
+      exercise's points, and only those;
     - ``empty_notebook`` and ``corrupt_file`` are reported; ``wrong_filename`` is reported
       when the class is collected (it never reaches the grader).
     """
     case = CASES[lab]
     perfect = grading.perfect_submission(source, released)
     wrong = mistakes(source, released, lab)
-    other = copy.deepcopy(perfect)
-    other.metadata["kernelspec"] = {"name": "python3-old-env", "display_name": "Old env",
-                                    "language": "python"}
-    first = copy.deepcopy(perfect)
-    first.cells.insert(0, nbformat.v4.new_code_cell("raise RuntimeError('my own experiment')"))
+    harmless = _duplicated(_without(perfect, case["deleted_test"]), case["duplicated_test"])
+    harmless.metadata["kernelspec"] = {"name": "python3-old-env", "display_name": "Old env",
+                                       "language": "python"}
+    harmless.cells.insert(0, nbformat.v4.new_code_cell("raise RuntimeError('my own experiment')"))
     syntax_cell, *_ = case["wrong"][case["syntax_error"]]
     loop_cell, *_ = case["wrong"][case["infinite_loop"]]
     compare = wrong[case["compare"]]
+    broken = _without(compare.content, compare.lost[0])
+    broken = _prefixed(broken, syntax_cell, "def broken(:\n    pass\n\n")
+    broken = _prefixed(broken, loop_cell, "while True:\n    pass\n\n")
+    lost = [*compare.lost, *wrong[case["syntax_error"]].lost, *wrong[case["infinite_loop"]].lost]
+    if len({syntax_cell, loop_cell, CASES[lab]["wrong"][case["compare"]][0]}) != 3:
+        raise ValueError(f"{lab}: the syntax error, the infinite loop and the compare case "
+                         "must be in three different answer cells")
     return {
-        "perfect_again": Submission(copy.deepcopy(perfect), []),
-        "first_cell_exception": Submission(first, []),
-        "duplicated": Submission(_duplicated(perfect, case["duplicated_test"]), []),
-        "deleted": Submission(_without(perfect, case["deleted_test"]), []),
-        "other_kernel": Submission(other, []),
-        "syntax_error": Submission(_prefixed(perfect, syntax_cell, "def broken(:\n    pass\n\n"),
-                                   wrong[case["syntax_error"]].lost),
-        "infinite_loop": Submission(_prefixed(perfect, loop_cell, "while True:\n    pass\n\n"),
-                                    wrong[case["infinite_loop"]].lost),
-        "deleted_wrong": Submission(_without(compare.content, compare.lost[0]), compare.lost),
+        "harmless_faults": Submission(harmless, []),
+        "broken_answers": Submission(broken, list(dict.fromkeys(lost))),
         "empty_notebook": Submission(nbformat.v4.new_notebook(), None),
         "corrupt_file": Submission(b'{"cells": [ this is not JSON', None),
         "wrong_filename": Submission(("Copy of my lab.ipynb", perfect), None),
