@@ -22,6 +22,11 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "
 c.Execute.timeout = cell_timeout()  # $LAB_UTILS_CELL_TIMEOUT, default 120
 c.Execute.kernel_name = "python3"
 c.Execute.interrupt_on_timeout = True
+# After a cell's reply, nbclient waits this long for the cell's last outputs; nbgrader then
+# fails the *whole* submission (raise_on_iopub_timeout) -- with nbclient's 4 s default, a
+# correct, chatty submission on a busy grading machine was reported ungraded (measured in
+# the suite under full load).  The outputs always come; waiting for them costs nothing.
+c.Execute.iopub_timeout = 60
 
 # Submissions as editors leave them (JupyterLab, VS Code, Colab, old clients): before
 # nbgrader overwrites and grades the cells, ReshapeSubmission realigns the notebook with

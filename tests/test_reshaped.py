@@ -211,3 +211,14 @@ def test_cells_without_metadata_are_recognised(repo):
     assert any("no cell carries nbgrader metadata" in n for n in realigner.notes)
     assert [grading.grade_id(c) for c in out.cells] == [grading.grade_id(c) for c in perfect.cells]
     assert [c.source for c in out.cells] == [c.source for c in perfect.cells]
+
+
+def test_a_busy_grader_waits_for_a_cells_last_outputs(repo):
+    """nbgrader fails a whole submission when a cell's outputs arrive more than
+    ``iopub_timeout`` after its reply (nbclient's default: 4 s, which a chatty correct
+    submission exceeded on a loaded grading machine)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(repo)).load_config()
+    assert config.Execute.iopub_timeout >= 30
+
