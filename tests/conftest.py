@@ -78,8 +78,8 @@ def movielens_home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def released_course(tmp_path_factory, repo):
+def released_course(tmp_path_factory, repo, shared_root):
     """A fresh course directory with every lab released (and its gradebook)."""
-    from lab_utils.instructor import grading
+    from tests.support import courses
 
-    return grading.new_course(tmp_path_factory.mktemp("course"), repo)
+    return courses.new_course(shared_root, tmp_path_factory.mktemp("course"), repo)

@@ -1,12 +1,13 @@
 """Grade simulated classes end to end, as an instructor would.
 
-Every lab: the perfect submission, the untouched lab and one realistic mistake are
+Every lab: the untouched lab, one realistic mistake and the lab's correct alternatives
+(``right_<k>``: the solution with the k-th alternative of each exercise, full marks) are
 collected from a folder, autograded through the CLI (``python -m lab_utils autograde``),
-given feedback and exported, with the lab's correct alternatives (``right_<k>``: full
-marks).  Every other realistic mistake of every lab (at least one per answer cell) is
-graded in one kernel per lab by re-running just its exercise, in
-``tests/test_right_seeds.py`` (nbgrader's own scoring rule); the ``compare`` mistake graded
-here by nbgrader loses exactly its cells too.
+given feedback and exported; the solution itself (``perfect``) is graded with Lab 1's class,
+and ``right_1`` stands for it in the others (each grading costs ~15 s of CPU).  Every
+other realistic mistake of every lab (at least one per answer cell) is graded in one kernel
+per lab by re-running just its exercise, in ``tests/test_right_seeds.py`` (nbgrader's own
+scoring rule); the ``compare`` mistake graded here by nbgrader loses exactly its cells too.
 
 One lab (:data:`FAULT_LAB`) also receives the lab-independent faults: a syntax error, an
 exception in an extra first cell, an infinite loop (cut by a short cell timeout),
@@ -29,7 +30,7 @@ from lab_utils.config import CELL_TIMEOUT_ENV
 from lab_utils.instructor import grading, markscheme, nbgrader_ext
 from tests import once
 from tests.cases import CASES
-from tests.support import simclass
+from tests.support import courses, simclass
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +51,15 @@ def _class_of(lab, source, released) -> dict:
     subs.update(simclass.right_class(source, released, lab))  # every right case, full marks
     if lab == FAULT_LAB:
         subs.update(simclass.fault_class(source, released, lab))
+    else:  # right_1 -- the solution with a correct alternative in every exercise -- stands
+        del subs["perfect"]  # for it: one grading fewer (the report and faults use Lab 1's)
     return subs
+
+
+def _reference(graded) -> str:
+    """The class's submission that must score every point: ``perfect`` where it is graded
+    (:data:`FAULT_LAB`), else ``right_1``."""
+    return "perfect" if "perfect" in graded["subs"] else "right_1"
 
 
 def grade_lab(lab, repo, shared_root, movielens_home) -> dict:
@@ -64,7 +73,7 @@ def grade_lab(lab, repo, shared_root, movielens_home) -> dict:
         pytest.fail(f"{lab} has class cases but no source notebook")
 
     def build(folder):
-        course = grading.new_course(folder / "course", repo, [lab])
+        course = courses.new_course(shared_root, folder / "course", repo, [lab])
         source, released = grading.read_lab(course, lab)
         subs = _class_of(lab, source, released)
         env = dict(grading._env(), LAB_UTILS_DATA_DIR=str(movielens_home))
@@ -145,9 +154,10 @@ def test_every_right_case_gets_full_marks(graded):
 
 
 def test_perfect_runs_clean_while_graded(graded):
-    """No error and nothing on stderr in any cell of the autograded perfect notebook."""
-    lab, course = graded["lab"], graded["course"]
-    nb = nbformat.read(course / "autograded" / "perfect" / lab / f"{lab}.ipynb", as_version=4)
+    """No error and nothing on stderr in any cell of the autograded perfect notebook (or of
+    ``right_1``, which stands for it)."""
+    lab, course, student = graded["lab"], graded["course"], _reference(graded)
+    nb = nbformat.read(course / "autograded" / student / lab / f"{lab}.ipynb", as_version=4)
     problems = [f"cell {i}: {o.get('ename', '')} {o.get('text', '')[:200]}"
                 for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.outputs
                 if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")]
@@ -157,7 +167,7 @@ def test_perfect_runs_clean_while_graded(graded):
 
 
 def test_written_answers_wait_for_a_human(graded):
-    manual = [v for v in graded["results"]["perfect"].values() if v.manual]
+    manual = [v for v in graded["results"][_reference(graded)].values() if v.manual]
     assert manual and all(v.needs_manual_grade for v in manual)
 
 
@@ -170,8 +180,8 @@ def test_csv_has_one_row_per_student(graded):
         if sub.lost is None:
             assert by_student[student] == 0, student
     auto_max = sum(v.max_score for v in
-                   simclass.autograded_scores(graded["results"]["perfect"]).values())
-    assert by_student["perfect"] == auto_max
+                   simclass.autograded_scores(graded["results"][_reference(graded)]).values())
+    assert by_student[_reference(graded)] == auto_max
     assert by_student["untouched"] == 0
 
 
@@ -212,9 +222,9 @@ def fault_lab(graded):
     return graded
 
 
-def test_sequential_regrade_equals_parallel(fault_lab, repo, tmp_path):
+def test_sequential_regrade_equals_parallel(fault_lab, repo, tmp_path, shared_root):
     lab = fault_lab["lab"]
-    course = grading.new_course(tmp_path / "sequential", repo, [lab])
+    course = courses.new_course(shared_root, tmp_path / "sequential", repo, [lab])
     students = [CASES[lab]["compare"]]  # a submission that loses points, graded with jobs=1
     for student in students:
         grading.submit(course, student, lab, fault_lab["subs"][student].content)

@@ -25,7 +25,7 @@ import pytest
 from lab_utils import checks
 from lab_utils.instructor import classreport, cli, grading
 from tests.cases import CASES
-from tests.support import simclass
+from tests.support import courses, simclass
 
 LAB = "lab1_embeddings"
 REPO = Path(__file__).resolve().parents[1]
@@ -210,8 +210,8 @@ def test_the_report_command_writes_the_page_and_tables(graded):
 
 
 @slow
-def test_a_lab_not_graded_yet_is_one_line_and_status_1(repo, tmp_path):
-    course = grading.new_course(tmp_path / "course", repo, [LAB])  # released, nothing graded
+def test_a_lab_not_graded_yet_is_one_line_and_status_1(repo, tmp_path, shared_root):
+    course = courses.new_course(shared_root, tmp_path / "course", repo, [LAB])  # not graded
     status, stderr = _main(course, "report", LAB)
     assert status == 1 and stderr.count("\n") == 1, stderr
     assert f"no graded submission of {LAB}" in stderr

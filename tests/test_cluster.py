@@ -27,6 +27,7 @@ import pytest
 from lab_utils.config import DATA_DIR_ENV
 from lab_utils.instructor import cli, cluster, gradebook, grading
 from tests.cases import CASES
+from tests.support import courses
 
 LAB = "lab1_embeddings"
 # s per submission: a graded lab1 notebook takes 15-35 s in its sandbox on 2 cores shared with
@@ -91,9 +92,9 @@ def data_env(movielens_home):
 
 
 @pytest.fixture(scope="module")
-def template(repo, tmp_path_factory):
+def template(repo, tmp_path_factory, shared_root):
     """A released course with lab1 (copied for every run: release once)."""
-    return grading.new_course(tmp_path_factory.mktemp("template"), repo, [LAB])
+    return courses.new_course(shared_root, tmp_path_factory.mktemp("template"), repo, [LAB])
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,12 @@ import zipfile
 import nbformat
 
 from lab_utils.instructor import grading
+from tests.support import courses
 
 
-def test_import_an_lms_zip(tmp_path, repo):
+def test_import_an_lms_zip(tmp_path, repo, shared_root):
     lab = "lab1_embeddings"
-    course = grading.new_course(tmp_path / "course", repo, [lab])
+    course = courses.new_course(shared_root, tmp_path / "course", repo, [lab])
     released = course / "labs" / lab / f"{lab}.ipynb"
     archive = tmp_path / "download.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -23,9 +24,9 @@ def test_import_an_lms_zip(tmp_path, repo):
         assert len(nb.cells) == len(nbformat.read(released, as_version=4).cells)
 
 
-def test_import_a_folder_reports_misnamed_files(tmp_path, repo):
+def test_import_a_folder_reports_misnamed_files(tmp_path, repo, shared_root):
     lab = "lab1_embeddings"
-    course = grading.new_course(tmp_path / "course", repo, [lab])
+    course = courses.new_course(shared_root, tmp_path / "course", repo, [lab])
     released = course / "labs" / lab / f"{lab}.ipynb"
     incoming = tmp_path / "incoming"
     (incoming / "carol").mkdir(parents=True)

@@ -20,7 +20,7 @@ import pytest
 
 from lab_utils.instructor import grading, reshape
 from lab_utils.instructor.nbgrader_ext import STDERR_NOTE, StderrIsNotFailure
-from tests.support import editors, simclass
+from tests.support import courses, editors, simclass
 
 LAB = "lab1_embeddings"  # the fastest lab: the reshapings do not depend on the content
 OTHER_LAB = "lab2_regularization"
@@ -32,8 +32,8 @@ METADATA_ONLY = {"vscode_saved", "old_client_4_4", "metadata_lost", "colab_untou
 
 
 @pytest.fixture(scope="module")
-def graded(repo, tmp_path_factory):
-    course = grading.new_course(tmp_path_factory.mktemp("reshaped"), repo, [LAB])
+def graded(repo, tmp_path_factory, shared_root):
+    course = courses.new_course(shared_root, tmp_path_factory.mktemp("reshaped"), repo, [LAB])
     source, released = grading.read_lab(course, LAB)
     subs = simclass.reshaped_class(source, released, LAB)
     subs = {s: sub for s, sub in subs.items() if s not in METADATA_ONLY}
@@ -102,9 +102,9 @@ def test_what_was_reshaped_is_recorded(graded):
 
 
 @pytest.mark.slow
-def test_plain_nbgrader_autograde_agrees(graded, repo, tmp_path):
+def test_plain_nbgrader_autograde_agrees(graded, repo, tmp_path, shared_root):
     """The most reshaped notebook graded by a plain `nbgrader autograde LAB`."""
-    course = grading.new_course(tmp_path / "plain", repo, [LAB])
+    course = courses.new_course(shared_root, tmp_path / "plain", repo, [LAB])
     students = ["merged_and_moved"]
     for student in students:
         grading.submit(course, student, LAB, graded["subs"][student].content)

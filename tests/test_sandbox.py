@@ -29,6 +29,7 @@ import pytest
 
 from lab_utils.config import SANDBOX_MEMORY_ENV, SANDBOX_PROCESSES_ENV
 from lab_utils.instructor import cli, gradebook, grading, sandbox
+from tests.support import courses
 
 LAB = "lab1_embeddings"
 ESCAPED = "ESCAPED"  # what an attack prints when it got through
@@ -255,13 +256,14 @@ PLAIN_ATTACKS, PLAIN_STUDENT = ["write_gradebook", "write_package"], "plain_atta
 
 
 @pytest.fixture(scope="module")
-def attacked(repo, tmp_path_factory, movielens_home):
+def attacked(repo, tmp_path_factory, movielens_home, shared_root):
     mp = pytest.MonkeyPatch()  # tighter limits, inherited by the local cluster's workers
     mp.setenv(SANDBOX_MEMORY_ENV, "1536")
     mp.setenv(SANDBOX_PROCESSES_ENV, "160")
     listener = _Listener()
     try:
-        course = grading.new_course(tmp_path_factory.mktemp("attacked") / "course", repo, [LAB])
+        course = courses.new_course(shared_root, tmp_path_factory.mktemp("attacked") / "course",
+                                    repo, [LAB])
         source, released = grading.read_lab(course, LAB)
         grading.submit(course, "perfect", LAB, grading.perfect_submission(source, released))
         package = sandbox.package_dir()
@@ -279,7 +281,8 @@ def attacked(repo, tmp_path_factory, movielens_home):
         outcomes = grading.autograde_class(course, LAB, ["perfect", *SUBMISSIONS], jobs=2)
         # the formgrader's button: a plain `nbgrader autograde` of the gradebook and package
         # attacks
-        plain = grading.new_course(tmp_path_factory.mktemp("plain") / "course", repo, [LAB])
+        plain = courses.new_course(shared_root, tmp_path_factory.mktemp("plain") / "course",
+                                   repo, [LAB])
         plain_paths = dict(paths, gradebook=gradebook.gradebook_path(plain), course=plain)
         grading.submit(plain, PLAIN_STUDENT, LAB, _with_attack(released, _submission_code(
             _attacks(plain_paths, listener.port), PLAIN_ATTACKS)))

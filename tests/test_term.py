@@ -33,6 +33,7 @@ import nbformat
 import pytest
 
 from lab_utils.instructor import deadlines, grading, timestamps
+from tests.support import courses
 
 LAB = "lab1_embeddings"
 LONDON = "Europe/London"
@@ -118,10 +119,10 @@ def moodle_roster(path, worksheet=False):
 
 
 @pytest.fixture(scope="module")
-def term(repo, tmp_path_factory, movielens_home):
+def term(repo, tmp_path_factory, movielens_home, shared_root):
     """The class collected with its times, graded once, feedback generated."""
     root = tmp_path_factory.mktemp("term")
-    course = grading.new_course(root / "course", repo, [LAB])
+    course = courses.new_course(shared_root, root / "course", repo, [LAB])
     (course / deadlines.COURSE_FILE).write_text(COURSE_TOML, encoding="utf-8")
     (course / deadlines.EXTENSIONS_FILE).write_text(
         f"student,lab,new_due\ncai,{LAB},2026-10-11 17:00\n", encoding="utf-8")
