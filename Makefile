@@ -88,8 +88,13 @@ hub-deps:
 # graded classes once per run, under any scheduling); --durations
 # lists the 10 slowest tests at the end.  XDIST= runs it in one process.
 XDIST ?= -n 2 --dist loadscope --no-loadscope-reorder
+# Every process computes on one thread (as grading kernels do, lab_utils.config.SINGLE_THREAD_ENV):
+# two workers on two cores, each with a thread pool per TensorFlow or BLAS, spin and wait
+# for each other.
+SINGLE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
 test: venv lint browser-deps sandbox-deps hub-deps
-	LAB_UTILS_FAST=1 $(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
+	$(SINGLE_THREAD) LAB_UTILS_FAST=1 $(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
 
 # The edit-test loop: lint and every test not marked slow (no notebook is executed).
 check: venv lint

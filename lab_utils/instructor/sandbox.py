@@ -411,10 +411,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             if process.poll() is not None:
                 self._died()
                 return
+            procs = []  # one scan of the process table per round (it reads all of /proc)
             with contextlib.suppress(psutil.Error):
-                tasks = sum(p.num_threads() for p in
-                            [psutil.Process(process.pid),
-                             *psutil.Process(process.pid).children(recursive=True)])
+                root = psutil.Process(process.pid)
+                procs = [root, *root.children(recursive=True)]
+                tasks = sum(p.num_threads() for p in procs)
                 self._seen = f"{tasks} processes and threads"
                 if self._uid >= 0 and tasks >= self.max_processes:
                     self._at_limit = (f"its processes and threads reached the sandbox's "
@@ -424,8 +425,6 @@ class SandboxedKernelManager(AsyncKernelManager):
                 reason = f"still running after the sandbox's wall-time limit of {self.wall_time} s"
             else:
                 try:
-                    root = psutil.Process(process.pid)
-                    procs = [root, *root.children(recursive=True)]
                     held = sum(p.memory_info().rss for p in procs)  # cheap, counts shared twice
                     self._seen += f", {held / 2**20:.0f} MiB"
                     if held > limit and len(procs) <= PSS_MAX_PROCESSES:

@@ -334,12 +334,12 @@ def reshaped_class(source, released, lab: str) -> dict[str, Submission]:
       answer 2 merged into the cell above it, answers 3 and 4 deleted (several: they lose
       their tests), the last test cell moved to the end, and the student's own line typed
       into the locked set-up cell (Colab ignores the lock), which answer 1 relies on;
-    - ``vscode_saved``, ``old_client_4_4``, ``metadata_lost``, ``colab_saved``: the
-      perfect submission saved by VS Code, by an nbformat 4.4 client (no cell ids, another
-      kernel), by an editor that drops cell metadata, and by Colab: full marks;
+    - ``vscode_saved``, ``old_client_4_4``, ``metadata_lost``: the perfect submission saved
+      by VS Code, by an nbformat 4.4 client (no cell ids, another kernel), by an editor that
+      drops cell metadata: full marks;
+    - ``colab_saved``: the perfect submission, every answer of which prints, writes to
+      stderr, warns and logs while its tests run, saved by Colab: full marks;
     - ``colab_untouched``: the released lab saved by Colab: 0;
-    - ``noisy_correct``: every answer prints, writes to stderr, warns and logs while its
-      tests run: full marks;
     - ``heavy_stale_output``: megabytes of saved outputs, and a wrong (and noisy) answer
       whose test cell still shows a stale "All checks passed.": loses that exercise.
     """
@@ -390,17 +390,18 @@ def reshaped_class(source, released, lab: str) -> dict[str, Submission]:
         "vscode_saved": Submission(editors.vscode_saved(perfect), []),
         "old_client_4_4": Submission(editors.old_client_saved(perfect), []),
         "metadata_lost": Submission(editors.without_metadata(perfect), []),
-        **colab_pair(source, released),
-        "noisy_correct": Submission(noisy(perfect, answers), []),
+        **colab_pair(source, released, noisy(perfect, answers)),
         "heavy_stale_output": Submission(heavy, wrong.lost),
     }
 
 
-def colab_pair(source, released) -> dict[str, Submission]:
-    """The perfect submission (full marks) and the untouched lab (0) as Colab saves them."""
+def colab_pair(source, released, perfect=None) -> dict[str, Submission]:
+    """The perfect submission (full marks; or ``perfect``, another correct one) and the
+    untouched lab (0) as Colab saves them."""
+    if perfect is None:
+        perfect = grading.perfect_submission(source, released)
     return {
-        "colab_saved": Submission(colab_saved(grading.perfect_submission(source, released)),
-                                  []),
+        "colab_saved": Submission(colab_saved(perfect), []),
         "colab_untouched": Submission(colab_saved(released), autograded_tests(released)),
     }
 
