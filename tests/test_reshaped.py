@@ -221,4 +221,3 @@ def test_a_busy_grader_waits_for_a_cells_last_outputs(repo):
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(repo)).load_config()
     assert config.Execute.iopub_timeout >= 30
-

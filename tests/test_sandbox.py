@@ -8,10 +8,10 @@ the test runs, to fork or allocate without end, to silence its errors, to kill i
 kernel (the attacks that leave their kernel alive share one submission, see
 :data:`SUBMISSIONS`) -- graded through the CLI's path (a LocalCluster) beside a perfect
 submission, and the gradebook and package attacks through a plain ``nbgrader autograde``
-(the formgrader's button).  Each attack
-scores what the untouched lab scores (0), every other submission is graded, nothing the
-attacks print says they got through, the test's server saw no connection, and the course
-folder, the package and the repository's solutions are byte for byte unchanged.
+(the formgrader's button).  Each attack scores what the untouched lab scores (0), every
+other submission is graded, nothing the attacks print says they got through, the test's
+server saw no connection, and the course folder, the package and the repository's
+solutions are byte for byte unchanged.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ and released notebooks and its cases in :mod:`tests.cases`:
   moved, retyped or deleted; saved by Colab, VS Code or an nbformat 4.4 client; metadata
   lost; megabytes of stale output; correct but noisy answers), built with
   :mod:`tests.support.editors`: graded end to end on one lab;
-- :func:`colab_pair` -- the perfect submission and the untouched lab as Colab saves them;
+- :func:`colab_pair` -- a correct submission and the untouched lab as Colab saves them;
 - :func:`right_answers` -- every correct alternative of the lab (its ``right`` cases), and
   :func:`right_class` the same in as few submissions as possible (full marks each);
   :func:`exercise_checks` runs each exercise's visible and hidden tests on the solution and
@@ -219,14 +219,14 @@ def fault_class(source, released, lab: str) -> dict[str, Submission]:
     harmless.cells.insert(0, nbformat.v4.new_code_cell("raise RuntimeError('my own experiment')"))
     syntax_cell, *_ = case["wrong"][case["syntax_error"]]
     loop_cell, *_ = case["wrong"][case["infinite_loop"]]
+    if len({syntax_cell, loop_cell, case["wrong"][case["compare"]][0]}) != 3:
+        raise ValueError(f"{lab}: the syntax error, the infinite loop and the compare case "
+                         "must be in three different answer cells")
     compare = wrong[case["compare"]]
     broken = _without(compare.content, compare.lost[0])
     broken = _prefixed(broken, syntax_cell, "def broken(:\n    pass\n\n")
     broken = _prefixed(broken, loop_cell, "while True:\n    pass\n\n")
     lost = [*compare.lost, *wrong[case["syntax_error"]].lost, *wrong[case["infinite_loop"]].lost]
-    if len({syntax_cell, loop_cell, CASES[lab]["wrong"][case["compare"]][0]}) != 3:
-        raise ValueError(f"{lab}: the syntax error, the infinite loop and the compare case "
-                         "must be in three different answer cells")
     return {
         "harmless_faults": Submission(harmless, []),
         "broken_answers": Submission(broken, list(dict.fromkeys(lost))),
@@ -390,18 +390,15 @@ def reshaped_class(source, released, lab: str) -> dict[str, Submission]:
         "vscode_saved": Submission(editors.vscode_saved(perfect), []),
         "old_client_4_4": Submission(editors.old_client_saved(perfect), []),
         "metadata_lost": Submission(editors.without_metadata(perfect), []),
-        **colab_pair(source, released, noisy(perfect, answers)),
+        **colab_pair(released, noisy(perfect, answers)),
         "heavy_stale_output": Submission(heavy, wrong.lost),
     }
 
 
-def colab_pair(source, released, perfect=None) -> dict[str, Submission]:
-    """The perfect submission (full marks; or ``perfect``, another correct one) and the
-    untouched lab (0) as Colab saves them."""
-    if perfect is None:
-        perfect = grading.perfect_submission(source, released)
+def colab_pair(released, correct) -> dict[str, Submission]:
+    """A correct submission (full marks) and the untouched lab (0) as Colab saves them."""
     return {
-        "colab_saved": Submission(colab_saved(perfect), []),
+        "colab_saved": Submission(colab_saved(correct), []),
         "colab_untouched": Submission(colab_saved(released), autograded_tests(released)),
     }
 
