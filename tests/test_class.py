@@ -4,7 +4,8 @@ Every lab: the untouched lab, one realistic mistake and the lab's correct altern
 (``right_<k>``: the solution with the k-th alternative of each exercise, full marks) are
 collected from a folder, autograded through the CLI (``python -m lab_utils autograde``),
 given feedback and exported; the solution itself (``perfect``) is graded with Lab 1's class,
-and ``right_1`` stands for it in the others (each grading costs ~15 s of CPU).  Every
+and ``right_1`` stands for it in the others (each grading costs ~15 s of CPU, so the last
+group of alternatives rides in the mistake's submission: :func:`_riders`).  Every
 other realistic mistake of every lab (at least one per answer cell) is graded in one kernel
 per lab by re-running just its exercise, in ``tests/test_right_seeds.py`` (nbgrader's own
 scoring rule); the ``compare`` mistake graded here by nbgrader loses exactly its cells too.
@@ -13,7 +14,9 @@ One lab (:data:`FAULT_LAB`) also receives the lab-independent faults: a syntax e
 exception in an extra first cell, an infinite loop (cut by a short cell timeout),
 duplicated and deleted test cells, another kernel name, an empty notebook, a corrupt file
 and a misnamed file -- each graded or reported as documented, never crashing the run.
-See :mod:`tests.support.simclass` for the classes.
+See :mod:`tests.support.simclass` for the classes.  That a sequential grading gives the
+parallel grades is shown in ``tests/test_cluster.py`` (the cluster against a plain
+``nbgrader autograde``, and a regrade).
 """
 
 import csv
@@ -44,14 +47,37 @@ def _cli(course, *args, status=0, env=None):
     return proc.stdout
 
 
+def _riders(lab) -> dict[str, list[str]]:
+    """Groups of right cases (:func:`simclass.right_groups`) answered inside other
+    submissions of ``lab``'s class instead of one of their own (each grading costs ~15 s of
+    CPU): the last group answers the other exercises of the ``compare`` mistake, which must
+    still lose exactly its own cells, and on :data:`FAULT_LAB` the group before it those of
+    ``harmless_faults`` (full marks).  ``right_1`` always stays a submission of its own."""
+    groups, riders = simclass.right_groups(lab)[1:], {}
+    hosts = {CASES[lab]["compare"]: {CASES[lab]["wrong"][CASES[lab]["compare"]][0]}}
+    if lab == FAULT_LAB:
+        hosts["harmless_faults"] = set()  # its faults are in test cells and an extra cell
+    for host, cells in hosts.items():
+        if groups and not simclass.right_cells(lab, groups[-1]) & cells:
+            riders[host] = groups.pop()
+    return riders
+
+
 def _class_of(lab, source, released) -> dict:
     """The simulated class of ``lab`` (deterministic: rebuilt by every reader)."""
     subs = simclass.lab_class(source, released, lab)
-    subs.update(simclass.right_class(source, released, lab))  # every right case, full marks
     if lab == FAULT_LAB:
         subs.update(simclass.fault_class(source, released, lab))
     else:  # right_1 -- the solution with a correct alternative in every exercise -- stands
         del subs["perfect"]  # for it: one grading fewer (the report and faults use Lab 1's)
+    riders = _riders(lab)
+    for host, names in riders.items():
+        subs[host] = simclass.with_rights(subs[host], lab, names)
+    ridden = {name for names in riders.values() for name in names}
+    perfect = simclass.Submission(grading.perfect_submission(source, released), [])
+    groups = [g for g in simclass.right_groups(lab) if not set(g) & ridden]
+    subs.update({f"right_{k}": simclass.with_rights(perfect, lab, names)
+                 for k, names in enumerate(groups, 1)})  # full marks each
     return subs
 
 
@@ -142,10 +168,19 @@ def test_each_graded_submission_scores_as_expected(graded):
 
 
 def test_every_right_case_gets_full_marks(graded):
-    """The lab's correct alternatives (``right``), packed into ``right_<k>`` submissions,
-    score every autograded point through nbgrader."""
+    """The lab's correct alternatives (``right``), packed into ``right_<k>`` submissions
+    (full marks) and into the submissions of :func:`_riders` (which lose only their own
+    cells, checked by ``test_each_graded_submission_scores_as_expected``), are all graded
+    through nbgrader."""
+    lab = graded["lab"]
     rights = [s for s in graded["subs"] if s.startswith("right_")]
-    assert bool(rights) == bool(CASES[graded["lab"]].get("right"))
+    assert bool(rights) == bool(CASES[lab].get("right"))
+    riders = _riders(lab)
+    graded_cases = [name for names in simclass.right_groups(lab) for name in names]
+    assert sorted(graded_cases) == sorted(CASES[lab].get("right", {}))
+    assert len(rights) + sum(1 for _ in riders) == len(simclass.right_groups(lab))
+    for student in [*rights, *riders]:
+        assert student in graded["results"], f"{student} was not graded"
     for student in rights:
         scores = simclass.autograded_scores(graded["results"][student])
         short = {k: (v.score, v.max_score) for k, v in scores.items() if v.score != v.max_score}
@@ -219,19 +254,6 @@ def fault_lab(graded):
     if graded["lab"] != FAULT_LAB:
         pytest.skip(f"lab-independent check, run on {FAULT_LAB}")
     return graded
-
-
-def test_sequential_regrade_equals_parallel(fault_lab, repo, tmp_path, shared_root):
-    lab = fault_lab["lab"]
-    course = courses.new_course(shared_root, tmp_path / "sequential", repo, [lab])
-    students = [CASES[lab]["compare"]]  # a submission that loses points, graded with jobs=1
-    for student in students:
-        grading.submit(course, student, lab, fault_lab["subs"][student].content)
-    outcomes = grading.autograde_class(course, lab, students, jobs=1)
-    assert {o.status for o in outcomes.values()} == {"graded"}
-    for student in students:
-        again = {k: v.score for k, v in grading.scores(course, lab, student).items()}
-        assert again == {k: v.score for k, v in fault_lab["results"][student].items()}, student
 
 
 def test_validate_passes_the_perfect_submission(fault_lab, tmp_path):

@@ -17,7 +17,8 @@ and released notebooks and its cases in :mod:`tests.cases`:
   :mod:`tests.support.editors`: graded end to end on one lab;
 - :func:`colab_pair` -- a correct submission and the untouched lab as Colab saves them;
 - :func:`right_answers` -- every correct alternative of the lab (its ``right`` cases), and
-  :func:`right_class` the same in as few submissions as possible (full marks each);
+  :func:`right_class` the same in as few submissions as possible (full marks each;
+  :func:`right_groups` packs them, :func:`with_rights` adds a group to another submission);
   :func:`exercise_checks` runs each exercise's visible and hidden tests on the solution and
   every alternative under many notebook seeds, and on every mistake with and without its
   hidden tests, in one kernel;
@@ -156,31 +157,51 @@ def _right_by_exercise(lab: str) -> dict[str, list[str]]:
     return groups
 
 
-def right_class(source, released, lab: str) -> dict[str, Submission]:
-    """Every right case of ``lab`` in as few submissions as possible, each for full marks.
-
-    Submission ``right_k`` answers every exercise that has a k-th correct alternative with
-    it (the others as the solution does), so that the class grows by the largest number of
-    alternatives of one exercise, not by the number of right cases.  A right case that edits
-    the cells of another case of the same submission goes to the next submission.
-    """
-    perfect = grading.perfect_submission(source, released)
+def right_groups(lab: str) -> list[list[str]]:
+    """``lab``'s right cases packed into as few groups as possible, each group answerable in
+    one notebook: group ``k`` holds the k-th correct alternative of every exercise that has
+    one, so that the number of groups is the largest number of alternatives of one exercise,
+    not the number of right cases.  A case that edits the cells of another case of the same
+    group goes to the next group."""
     cases = CASES[lab].get("right", {})
     pending = [name for names in zip_longest(*_right_by_exercise(lab).values())
                for name in names if name]
-    subs, k = {}, 0
+    groups = []
     while pending:
-        k += 1
-        nb, touched, later = perfect, set(), []
+        group, touched, later = [], set(), []
         for name in pending:
             cells = {cell_id for cell_id, *_ in cases[name]}
             if cells & touched:
                 later.append(name)
                 continue
-            nb, touched = _apply(nb, cases[name]), touched | cells
-        subs[f"right_{k}"] = Submission(nb, [])
+            group.append(name)
+            touched |= cells
+        groups.append(group)
         pending = later
-    return subs
+    return groups
+
+
+def right_cells(lab: str, names) -> set[str]:
+    """The answer cells that the right cases ``names`` of ``lab`` edit."""
+    return {cell_id for name in names for cell_id, *_ in CASES[lab]["right"][name]}
+
+
+def with_rights(sub: Submission, lab: str, names) -> Submission:
+    """``sub`` with the right cases ``names`` of ``lab`` applied (cells it does not change
+    otherwise): the same cells lost, more correct alternatives graded on the way."""
+    return Submission(_apply(sub.content, [e for name in names
+                                           for e in CASES[lab]["right"][name]]), sub.lost)
+
+
+def right_class(source, released, lab: str) -> dict[str, Submission]:
+    """Every right case of ``lab`` in as few submissions as possible, each for full marks.
+
+    Submission ``right_k`` is the solution with the cases of :func:`right_groups`' k-th group
+    (the others answered as the solution does).
+    """
+    perfect = grading.perfect_submission(source, released)
+    return {f"right_{k}": with_rights(Submission(perfect, []), lab, names)
+            for k, names in enumerate(right_groups(lab), 1)}
 
 
 def lab_class(source, released, lab: str) -> dict[str, Submission]:
@@ -225,7 +246,9 @@ def fault_class(source, released, lab: str) -> dict[str, Submission]:
     compare = wrong[case["compare"]]
     broken = _without(compare.content, compare.lost[0])
     broken = _prefixed(broken, syntax_cell, "def broken(:\n    pass\n\n")
-    broken = _prefixed(broken, loop_cell, "while True:\n    pass\n\n")
+    # endless, but asleep: the cell timeout cuts it as it cuts a busy loop, without burning
+    # the CPU that the rest of the suite grades with
+    broken = _prefixed(broken, loop_cell, "import time\n\nwhile True:\n    time.sleep(0.2)\n\n")
     lost = [*compare.lost, *wrong[case["syntax_error"]].lost, *wrong[case["infinite_loop"]].lost]
     return {
         "harmless_faults": Submission(harmless, []),
@@ -682,6 +705,7 @@ def exercise_checks(source, lab: str, cwd, seeds=range(20), timeout: int = 300,
 
 __all__ = ["Submission", "answer_cells", "autograded_scores", "autograded_tests", "colab_pair",
            "colab_saved", "edit", "exercise_tests", "fault_class", "kernel_grades", "lab_class",
-           "mistakes", "noisy", "replace_cell", "reshaped_class", "right_answers", "right_class",
+           "mistakes", "noisy", "replace_cell", "reshaped_class", "right_answers", "right_cells",
+           "right_class", "right_groups", "with_rights",
            "score_differences", "exercise_checks", "ExerciseChecks", "wrong_cases",
            "write_class"]
