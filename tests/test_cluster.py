@@ -1,8 +1,12 @@
-"""Grading a class on dask.distributed survives its faults (lab1_embeddings, 2 workers).
+"""Grading a class on dask.distributed survives its faults (2 workers).
 
-One class -- the perfect submission, the lab's ``compare`` mistake and a submission that
-never finishes -- is graded on a LocalCluster of 2 worker processes while one worker is
-killed in the middle of grading.  The same submissions are graded by a plain sequential
+The faults do not depend on the lab: the class answers the grading machinery's test lab
+(:mod:`tests.support.minilab`, graded in about a second; the course's labs go through the
+same cluster in ``tests/test_class.py``).  One class -- the perfect submission, a mistake
+and a submission that never finishes -- is graded on a LocalCluster of 2 worker processes
+while one worker is killed in the middle of grading (the perfect submission and the mistake
+open with a student's cell that sleeps a few seconds, so that they are still being graded
+when the worker dies or Ctrl-C lands).  The same submissions are graded by a plain sequential
 ``nbgrader autograde`` (the reference, cell by cell), then regraded; and a class of two
 (a twin of the perfect submission and the mistake) goes through the CLI, interrupted
 half-way by Ctrl-C, then run again.  See
@@ -24,16 +28,18 @@ import nbformat
 import psutil
 import pytest
 
-from lab_utils.config import DATA_DIR_ENV
 from lab_utils.instructor import cli, cluster, gradebook, grading
-from tests.cases import CASES
-from tests.support import courses
+from tests.support import courses, minilab
 
-LAB = "lab1_embeddings"
-# s per submission: a graded lab1 notebook takes 15-35 s in its sandbox on 2 cores shared with
-# other work; the endless submission is graded first, and sleeps (no CPU) beside the others
-LIMIT = 75
-COMPARE = CASES[LAB]["compare"]
+LAB = minilab.LAB
+# s per submission: a submission below (its sleep included) takes 6-12 s in its sandbox on
+# 2 cores shared with other work; the endless one is graded first, and sleeps beside the others
+LIMIT = 30
+COMPARE = "mistake"
+#: The student's first cell in the perfect submission and the mistake: still being graded
+#: when the killer strikes (a task that has run KILL_AFTER s, its kernel started) or Ctrl-C.
+SLEEP = "import time\n\ntime.sleep(5)  # my own cell"
+KILL_AFTER = 2
 
 
 # --- fast: no notebook is executed -----------------------------------------------------
@@ -83,29 +89,18 @@ def test_cli_option_errors_are_one_line(template, tmp_path, capsys, args, messag
 
 
 @pytest.fixture(scope="module")
-def data_env(movielens_home):
-    """The workers inherit the environment: MovieLens for the grading kernels."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv(DATA_DIR_ENV, str(movielens_home))
-    yield
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
 def template(repo, tmp_path_factory, shared_root):
-    """A released course with lab1 (copied for every run: release once)."""
-    return courses.new_course(shared_root, tmp_path_factory.mktemp("template"), repo, [LAB])
+    """A released course with the test lab (copied for every run: release once)."""
+    lab_repo = minilab.repository(tmp_path_factory.mktemp("minilab"), repo)
+    return courses.new_course(shared_root, tmp_path_factory.mktemp("template"), lab_repo, [LAB])
 
 
 @pytest.fixture(scope="module")
 def klass(template):
     source, released = grading.read_lab(template, LAB)
-    perfect = grading.perfect_submission(source, released)
-    sleeper = copy.deepcopy(perfect)
-    sleeper.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(10**6)"))
-    from tests.support import simclass
-
-    return {"perfect": perfect, COMPARE: simclass.mistakes(source, released, LAB)[COMPARE].content,
+    perfect = minilab.with_first_cell(grading.perfect_submission(source, released), SLEEP)
+    sleeper = minilab.with_first_cell(perfect, "import time\ntime.sleep(10**6)")
+    return {"perfect": perfect, COMPARE: minilab.mistake(perfect),
             "twin": copy.deepcopy(perfect), "sleeper": sleeper}
 
 
@@ -141,7 +136,7 @@ def _rows(course):
 
 
 @pytest.fixture(scope="module")
-def client(data_env):
+def client():
     """The LocalCluster that ``autograde`` starts: 2 worker processes, one thread each."""
     with cluster.connect(jobs=2) as c:
         yield c
@@ -167,9 +162,9 @@ def test_local_cluster_workers_run_with_the_grading_config(client):
 
 
 def _kill_a_grading_worker(client, victims, killed, stop):
-    """Once a task of one of ``victims`` has run 4 s on a worker and its kernel has started,
-    SIGKILL that worker (only it: its sandboxed kernel must die with it), noting the
-    processes it had started."""
+    """Once a task of one of ``victims`` has run :data:`KILL_AFTER` s on a worker and its
+    kernel has started, SIGKILL that worker (only it: its sandboxed kernel must die with it),
+    noting the processes it had started."""
     pids = client.run(os.getpid)
     seen = {}
     while not stop.is_set():
@@ -178,7 +173,7 @@ def _kill_a_grading_worker(client, victims, killed, stop):
                 student = next((s for s in victims if f"-{s}-" in str(key)), None)
                 if student is None:
                     continue
-                if time.monotonic() - seen.setdefault(key, time.monotonic()) >= 4:
+                if time.monotonic() - seen.setdefault(key, time.monotonic()) >= KILL_AFTER:
                     worker = psutil.Process(pids[address])
                     children = worker.children(recursive=True)
                     if not children:  # its kernel is not started yet
@@ -243,7 +238,7 @@ def test_a_submission_that_never_finishes_is_cut_reported_and_scores_zero(faulty
 
 @pytest.mark.slow
 def test_cluster_grades_equal_a_sequential_nbgrader_autograde(faulty_run, template,
-                                                              tmp_path_factory, klass, data_env):
+                                                              tmp_path_factory, klass):
     # the mistake: full marks in some cells, none in others (the cluster graded perfect too)
     course = _course(template, tmp_path_factory, "sequential", klass, [COMPARE])
     grading.autograde(course, LAB)  # a plain `nbgrader autograde`
@@ -281,7 +276,7 @@ def _cli(course, *args):
 
 @pytest.mark.slow
 def test_ctrl_c_keeps_the_grades_written_and_a_rerun_grades_the_rest(
-        faulty_run, template, tmp_path_factory, klass, data_env):
+        faulty_run, template, tmp_path_factory, klass):
     students = ["twin", COMPARE]  # one worker: the second is in flight when the first is done
     course = _course(template, tmp_path_factory, "interrupted", klass, students)
     proc = _cli(course, "--jobs", "1")

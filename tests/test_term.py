@@ -1,11 +1,12 @@
 """An instructor's term: deadlines, an extension and late work, LMS exports, feedback bundles.
 
-One simulated Lab 1 class of four perfect submissions is collected with known submission
-times (one source each: ``timestamps.csv``, an exchange ``timestamp.txt``, the file's
-modification time) and graded once through ``python -m lab_utils`` (about a minute on a
-loaded 2-core machine).  The course (``course.toml``): due 2026-10-09 17:00 Europe/London
-(16:00 UTC), 10 % per started day, capped at 50 %, 0 after 7 days; ``cai`` has an
-extension to 2026-10-11 17:00.
+One simulated class of four perfect submissions is collected with known submission times
+(one source each: ``timestamps.csv``, an exchange ``timestamp.txt``, the file's modification
+time) and graded once through ``python -m lab_utils``.  What a term adds does not depend on
+the lab: the class answers the grading machinery's test lab (:mod:`tests.support.minilab`,
+graded in about a second each, through the course's config and sandbox).  The course
+(``course.toml``): due 2026-10-09 17:00 Europe/London (16:00 UTC), 10 % per started day,
+capped at 50 %, 0 after 7 days; ``cai`` has an extension to 2026-10-11 17:00.
 
 =====  ===========================  ==============  =========================
  id     handed in (London time)      source          penalty
@@ -33,9 +34,11 @@ import nbformat
 import pytest
 
 from lab_utils.instructor import deadlines, grading, timestamps
-from tests.support import courses
+from tests.support import courses, minilab
 
-LAB = "lab1_embeddings"
+LAB = minilab.LAB
+#: A course lab, for the command that refuses a lab never released (nothing is graded).
+COURSE_LAB = "lab1_embeddings"
 LONDON = "Europe/London"
 COURSE_TOML = f"""\
 timezone = "{LONDON}"
@@ -119,10 +122,11 @@ def moodle_roster(path, worksheet=False):
 
 
 @pytest.fixture(scope="module")
-def term(repo, tmp_path_factory, movielens_home, shared_root):
+def term(repo, tmp_path_factory, shared_root):
     """The class collected with its times, graded once, feedback generated."""
     root = tmp_path_factory.mktemp("term")
-    course = courses.new_course(shared_root, root / "course", repo, [LAB])
+    course = courses.new_course(shared_root, root / "course",
+                                minilab.repository(root / "repo", repo), [LAB])
     (course / deadlines.COURSE_FILE).write_text(COURSE_TOML, encoding="utf-8")
     (course / deadlines.EXTENSIONS_FILE).write_text(
         f"student,lab,new_due\ncai,{LAB},2026-10-11 17:00\n", encoding="utf-8")
@@ -298,7 +302,7 @@ def _hidden_lines(source_nb):
         for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS",
                                 cell.source, re.S):
             lines += [line.strip() for line in block.splitlines() if len(line.strip()) > 15]
-    assert lines, "Lab 1 has hidden tests"
+    assert lines, "the lab has hidden tests"
     return lines
 
 
@@ -363,14 +367,16 @@ def test_autograde_of_a_lab_never_released_is_one_line(repo, tmp_path):
     (course / "nbgrader_config.py").write_bytes((repo / "nbgrader_config.py").read_bytes())
     import shutil
 
-    shutil.copytree(repo / "solutions" / LAB, course / "solutions" / LAB)
+    shutil.copytree(repo / "solutions" / COURSE_LAB, course / "solutions" / COURSE_LAB)
     for student in ("ana", "ben", "cai"):
-        grading.submit(course, student, LAB, repo / "labs" / LAB / f"{LAB}.ipynb")
-    proc = _cli(course, "autograde", LAB, status=1)
+        grading.submit(course, student, COURSE_LAB,
+                       repo / "labs" / COURSE_LAB / f"{COURSE_LAB}.ipynb")
+    proc = _cli(course, "autograde", COURSE_LAB, status=1)
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert "never released" in lines[0] and f"python -m lab_utils release {LAB}" in lines[0]
+    assert "never released" in lines[0]
+    assert f"python -m lab_utils release {COURSE_LAB}" in lines[0]
     assert "Traceback" not in proc.stderr
 
 
