@@ -7,11 +7,12 @@ package imported when each kernel starts (as Colab's kernel does); the student w
 as ``make release`` writes the course's (``SetCoursePackage``); MovieLens served over
 loopback as the course's mirror. Lab 4 and Lab 1 (the fastest MovieLens lab and the other
 kind) then run there whole with the short budgets: the first cell installs the package from
-the wheel and the data are downloaded into Colab's working folder. Labs 2 and 3 run their
-set-up, every import they make (Lab 3's fairlearn, which Colab lacks, included) and the
-cells before their first exercise (their whole solutions already run twice per
-``make test``: nbval and the autograded class; their set-up cell is the same code, checked
-by ``test_released_labs_carry_the_course_package_url``).
+the wheel and the data are downloaded into Colab's working folder. Labs 2 and 3 run, one
+after the other in one kernel (each costs TensorFlow's import), their set-up and the cells
+before their first exercise, then every import they make (Lab 3's fairlearn, which Colab
+lacks, included): their whole solutions already run twice per ``make test`` (nbval and the
+autograded class), and their set-up cell is the same code, checked by
+``test_released_labs_carry_the_course_package_url``.
 ``check_notebook()`` runs there too, fetching the notebook from the (stand-in) Colab front
 end.
 """
@@ -146,19 +147,26 @@ def _for_colab(nb, wheel: Path):
     return nb
 
 
-def _head(nb):
-    """The notebook up to its first exercise, then one cell with every import it makes."""
-    first = next(i for i, c in enumerate(nb.cells) if is_solution(c))
-    imports = [line for c in nb.cells if c.cell_type == "code"
-               for line in c.source.splitlines() if line.startswith(("import ", "from "))]
-    head = nbformat.v4.new_notebook(metadata=nb.metadata, cells=nb.cells[:first])
-    head.cells.append(nbformat.v4.new_code_cell("\n".join(imports)))
-    return head
+def _imports(nb) -> list[str]:
+    return [line for c in nb.cells if c.cell_type == "code"
+            for line in c.source.splitlines() if line.startswith(("import ", "from "))]
 
 
-#: Run whole on the stand-in Colab; the others run their head (:func:`_head`).  Lab 1 runs
-#: whole too, as the perfect student version the self-check executes.
+def _heads(notebooks):
+    """One notebook (one kernel: each costs TensorFlow's import): each notebook's cells up to
+    its first exercise, one after the other, then one cell with every import they make."""
+    cells = []
+    for nb in notebooks:
+        cells += nb.cells[:next(i for i, c in enumerate(nb.cells) if is_solution(c))]
+    imports = list(dict.fromkeys(line for nb in notebooks for line in _imports(nb)))
+    cells.append(nbformat.v4.new_code_cell("\n".join(imports)))
+    return nbformat.v4.new_notebook(metadata=notebooks[0].metadata, cells=cells)
+
+
+#: Run whole on the stand-in Colab; Lab 1 runs whole too, as the perfect student version the
+#: self-check executes, and Labs 2 and 3 their heads, in one kernel (:func:`_heads`).
 WHOLE = ("lab4_triplet_implicit",)  # the fastest MovieLens lab
+HEADS = ("lab3_recsys_explicit", "lab2_regularization")
 
 
 def _run(env, name: str, nb, extra=None):
@@ -183,7 +191,6 @@ def test_the_solutions_run_on_colab_from_the_built_package(env, repo):
     assert _imports_lab_utils(env).returncode != 0, "lab_utils importable before the set-up"
     notebooks = {lab: _for_colab(nbformat.read(repo / "solutions" / lab / f"{lab}.ipynb", 4),
                                  env["wheel"]) for lab in LABS}
-    notebooks.update({lab: _head(nb) for lab, nb in notebooks.items() if lab not in WHOLE})
     # Lab 4 first: its set-up cell installs the package, then it downloads MovieLens
     ran = {"lab4_triplet_implicit": _run(env, "lab4_triplet_implicit",
                                          notebooks["lab4_triplet_implicit"])}
@@ -206,9 +213,8 @@ def test_the_solutions_run_on_colab_from_the_built_package(env, repo):
         nbformat.v4.new_code_cell("from lab_utils import check_notebook\n"
                                   "tests = check_notebook()\n"
                                   "assert tests and not any(t.error for t in tests)")])
-    jobs = [(lab, notebooks[lab], None) for lab in ("lab3_recsys_explicit",
-                                                    "lab1_embeddings", "lab2_regularization")]
-    jobs.append(("selfcheck", asker, {"STANDIN_NOTEBOOK": str(perfect)}))
+    jobs = [("heads", _heads([notebooks[lab] for lab in HEADS]), None),
+            ("selfcheck", asker, {"STANDIN_NOTEBOOK": str(perfect)})]
     with ThreadPoolExecutor(max_workers=2) as pool:
         ran.update(zip([j[0] for j in jobs], pool.map(lambda j: _run(env, *j), jobs),
                        strict=True))
@@ -216,10 +222,10 @@ def test_the_solutions_run_on_colab_from_the_built_package(env, repo):
     count = len([c for c in released.cells if selfcheck._is_test(c)])
     assert f"{count} of {count} visible tests pass" in report, report
     assert "Other cells that raised an error" not in report, report  # Lab 1 ran whole, clean
-    for lab in LABS:
-        errors = [o for c in ran[lab].cells if c.cell_type == "code" for o in c.outputs
+    for name, nb in ran.items():
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
                   if o.output_type == "error"]
-        assert errors == [], lab
+        assert errors == [], name
 
 
 # --- no kernel ---------------------------------------------------------------------------
