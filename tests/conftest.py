@@ -78,8 +78,16 @@ def movielens_home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def released_course(tmp_path_factory, repo, shared_root):
-    """A fresh course directory with every lab released (and its gradebook)."""
+def released_lab(tmp_path_factory, repo, shared_root):
+    """``released_lab(lab)``: a new course folder with ``lab`` released (and its gradebook).
+
+    Each lab is released once per run -- the same build the lab's graded class starts from
+    (:mod:`tests.support.courses`) -- and copied for every call: no module releases every lab
+    again (~20 s of nbgrader)."""
     from tests.support import courses
 
-    return courses.new_course(shared_root, tmp_path_factory.mktemp("course"), repo)
+    def released(lab: str) -> Path:
+        return courses.new_course(shared_root, tmp_path_factory.mktemp(f"course-{lab}"), repo,
+                                  [lab])
+
+    return released

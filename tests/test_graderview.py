@@ -256,9 +256,10 @@ def _sanitize_without_the_feature(course, lab, nb):
     return nb
 
 
-def test_sanitizing_grades_the_same_cells_with_and_without_the_feature(released_course):
+def test_sanitizing_grades_the_same_cells_with_and_without_the_feature(repo, released_lab):
     """The stash changes no cell nbgrader grades (types, sources, nbgrader metadata)."""
-    lab, refs = _lab_with_refs(released_course)
+    lab, refs = _lab_with_refs(repo)
+    released_course = released_lab(lab)
     source, released = grading.read_lab(released_course, lab)
     sub = _with_outputs(grading.perfect_submission(source, released), set(refs))
     with_feature = reshape.sanitize(released_course, lab, sub)
@@ -289,9 +290,9 @@ def _formgrader_html(course, lab, student) -> str:
 
 
 @pytest.mark.slow
-def test_graders_see_the_students_outputs_and_mark_schemes(released_course, movielens_home):
-    course, student = released_course, "graderview-student"
-    lab, refs = _lab_with_refs(course)
+def test_graders_see_the_students_outputs_and_mark_schemes(repo, released_lab, movielens_home):
+    lab, refs = _lab_with_refs(repo)
+    course, student = released_lab(lab), "graderview-student"
     source, released = grading.read_lab(course, lab)
     questions = markscheme.written_questions(source)
     sub = _with_outputs(grading.perfect_submission(source, released), set(refs))

@@ -124,7 +124,8 @@ EDITORS = {"colab": editors.colab_saved, "vscode": editors.vscode_saved,
 @pytest.mark.slow
 @pytest.mark.parametrize("lab", ["lab1_embeddings", "lab2_regularization",
                                  "lab3_recsys_explicit", "lab4_triplet_implicit"])
-def test_saved_copies_are_graded_as_the_originals(released_course, lab):
+def test_saved_copies_are_graded_as_the_originals(released_lab, lab):
+    released_course = released_lab(lab)
     source, released = grading.read_lab(released_course, lab)
     perfect = grading.perfect_submission(source, released)
     for original in (perfect, released):
