@@ -13,7 +13,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 
 help:
 	@echo "make lab      set up .venv, fetch the data, open JupyterLab on labs/"
-	@echo "make test     set up .venv and run the whole suite (CI runs this; ~14 min on 2 cores)"
+	@echo "make test     set up .venv and run the whole suite (CI runs this; ~11 min on 2 cores)"
 	@echo "make check    lint and the unit tests only (~1 min): the edit-test loop"
 	@echo "make release  regenerate labs/ (student versions) from solutions/"
 	@echo "make publish  write the student release (labs, student wheel, README) into $(PUBLISH_DIR)/"
