@@ -580,7 +580,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("labs", nargs="*", help="lab ids (default: all; a subset makes a "
-                                                "partial record, without total or page)")
+                                                "partial record: no total, a page that says "
+                                                "it is partial)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--calibrate", action="store_true",
                         help="only run the calibration workload and print its seconds")
