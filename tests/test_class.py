@@ -5,7 +5,7 @@ Every lab: the untouched lab, one realistic mistake and the lab's correct altern
 collected from a folder, autograded through the CLI (``python -m lab_utils autograde``),
 given feedback and exported; the solution itself (``perfect``) is graded with Lab 1's class,
 and ``right_1`` stands for it in the others (each grading costs ~15 s of CPU, so the last
-group of alternatives rides in the mistake's submission: :func:`_riders`).  Every
+group of alternatives rides in the mistake's submission: :func:`_packing`).  Every
 other realistic mistake of every lab (at least one per answer cell) is graded in one kernel
 per lab by re-running just its exercise, in ``tests/test_right_seeds.py`` (nbgrader's own
 scoring rule); the ``compare`` mistake graded here by nbgrader loses exactly its cells too.
@@ -47,20 +47,21 @@ def _cli(course, *args, status=0, env=None):
     return proc.stdout
 
 
-def _riders(lab) -> dict[str, list[str]]:
-    """Groups of right cases (:func:`simclass.right_groups`) answered inside other
-    submissions of ``lab``'s class instead of one of their own (each grading costs ~15 s of
-    CPU): the last group answers the other exercises of the ``compare`` mistake, which must
-    still lose exactly its own cells, and on :data:`FAULT_LAB` the group before it those of
-    ``harmless_faults`` (full marks).  ``right_1`` always stays a submission of its own."""
-    groups, riders = simclass.right_groups(lab)[1:], {}
+def _packing(lab) -> tuple[dict[str, list[str]], list[list[str]]]:
+    """Where ``lab``'s groups of right cases (:func:`simclass.right_groups`) are graded:
+    ``(riders, alone)``.  Each grading costs ~15 s of CPU, so ``riders`` maps a submission
+    of the class to the group it also answers -- the last group answers the other exercises
+    of the ``compare`` mistake, which must still lose exactly its own cells, and on
+    :data:`FAULT_LAB` the group before it those of ``harmless_faults`` (full marks) -- and
+    ``alone`` lists the groups graded as ``right_1``, ``right_2``, ... (the first always)."""
+    alone, riders = simclass.right_groups(lab), {}
     hosts = {CASES[lab]["compare"]: {CASES[lab]["wrong"][CASES[lab]["compare"]][0]}}
     if lab == FAULT_LAB:
         hosts["harmless_faults"] = set()  # its faults are in test cells and an extra cell
     for host, cells in hosts.items():
-        if groups and not simclass.right_cells(lab, groups[-1]) & cells:
-            riders[host] = groups.pop()
-    return riders
+        if len(alone) > 1 and not simclass.right_cells(lab, alone[-1]) & cells:
+            riders[host] = alone.pop()
+    return riders, alone
 
 
 def _class_of(lab, source, released) -> dict:
@@ -70,14 +71,12 @@ def _class_of(lab, source, released) -> dict:
         subs.update(simclass.fault_class(source, released, lab))
     else:  # right_1 -- the solution with a correct alternative in every exercise -- stands
         del subs["perfect"]  # for it: one grading fewer (the report and faults use Lab 1's)
-    riders = _riders(lab)
+    riders, alone = _packing(lab)
     for host, names in riders.items():
         subs[host] = simclass.with_rights(subs[host], lab, names)
-    ridden = {name for names in riders.values() for name in names}
     perfect = simclass.Submission(grading.perfect_submission(source, released), [])
-    groups = [g for g in simclass.right_groups(lab) if not set(g) & ridden]
     subs.update({f"right_{k}": simclass.with_rights(perfect, lab, names)
-                 for k, names in enumerate(groups, 1)})  # full marks each
+                 for k, names in enumerate(alone, 1)})  # full marks each
     return subs
 
 
@@ -169,16 +168,16 @@ def test_each_graded_submission_scores_as_expected(graded):
 
 def test_every_right_case_gets_full_marks(graded):
     """The lab's correct alternatives (``right``), packed into ``right_<k>`` submissions
-    (full marks) and into the submissions of :func:`_riders` (which lose only their own
-    cells, checked by ``test_each_graded_submission_scores_as_expected``), are all graded
-    through nbgrader."""
+    (full marks) and into the submissions of :func:`_packing`'s riders (which lose only
+    their own cells, checked by ``test_each_graded_submission_scores_as_expected``), are all
+    graded through nbgrader."""
     lab = graded["lab"]
     rights = [s for s in graded["subs"] if s.startswith("right_")]
     assert bool(rights) == bool(CASES[lab].get("right"))
-    riders = _riders(lab)
-    graded_cases = [name for names in simclass.right_groups(lab) for name in names]
+    riders, alone = _packing(lab)
+    graded_cases = [name for names in [*alone, *riders.values()] for name in names]
     assert sorted(graded_cases) == sorted(CASES[lab].get("right", {}))
-    assert len(rights) + sum(1 for _ in riders) == len(simclass.right_groups(lab))
+    assert len(rights) == len(alone)
     for student in [*rights, *riders]:
         assert student in graded["results"], f"{student} was not graded"
     for student in rights:

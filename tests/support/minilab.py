@@ -21,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from tests.support import simclass
+
 LAB = "lab0_mini"
 #: The mistake of :func:`mistake`: the answer cell it breaks and the test cell it loses.
 MISTAKE = ("double", "test_double")
@@ -79,12 +81,7 @@ def repository(folder: Path, repo: Path) -> Path:
 
 def mistake(perfect):
     """``perfect`` with :data:`MISTAKE`'s answer wrong: it loses that test cell only."""
-    nb = copy.deepcopy(perfect)
-    cell = next(c for c in nb.cells
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == MISTAKE[0])
-    cell.source = cell.source.replace("2 * np.asarray(x)", "np.asarray(x) + 2")
-    assert "+ 2" in cell.source
-    return nb
+    return simclass.edit(perfect, MISTAKE[0], "2 * np.asarray(x)", "np.asarray(x) + 2")
 
 
 def with_first_cell(nb, source: str):

@@ -16,9 +16,9 @@ and released notebooks and its cases in :mod:`tests.cases`:
   lost; megabytes of stale output; correct but noisy answers), built with
   :mod:`tests.support.editors`: graded end to end on one lab;
 - :func:`colab_pair` -- a correct submission and the untouched lab as Colab saves them;
-- :func:`right_answers` -- every correct alternative of the lab (its ``right`` cases), and
-  :func:`right_class` the same in as few submissions as possible (full marks each;
-  :func:`right_groups` packs them, :func:`with_rights` adds a group to another submission);
+- :func:`right_answers` -- every correct alternative of the lab (its ``right`` cases);
+  :func:`right_groups` packs them into as few notebooks as possible, and
+  :func:`with_rights` answers a group inside a submission (full marks on its exercises);
   :func:`exercise_checks` runs each exercise's visible and hidden tests on the solution and
   every alternative under many notebook seeds, and on every mistake with and without its
   hidden tests, in one kernel;
@@ -191,17 +191,6 @@ def with_rights(sub: Submission, lab: str, names) -> Submission:
     otherwise): the same cells lost, more correct alternatives graded on the way."""
     return Submission(_apply(sub.content, [e for name in names
                                            for e in CASES[lab]["right"][name]]), sub.lost)
-
-
-def right_class(source, released, lab: str) -> dict[str, Submission]:
-    """Every right case of ``lab`` in as few submissions as possible, each for full marks.
-
-    Submission ``right_k`` is the solution with the cases of :func:`right_groups`' k-th group
-    (the others answered as the solution does).
-    """
-    perfect = grading.perfect_submission(source, released)
-    return {f"right_{k}": with_rights(Submission(perfect, []), lab, names)
-            for k, names in enumerate(right_groups(lab), 1)}
 
 
 def lab_class(source, released, lab: str) -> dict[str, Submission]:
@@ -706,6 +695,6 @@ def exercise_checks(source, lab: str, cwd, seeds=range(20), timeout: int = 300,
 __all__ = ["Submission", "answer_cells", "autograded_scores", "autograded_tests", "colab_pair",
            "colab_saved", "edit", "exercise_tests", "fault_class", "kernel_grades", "lab_class",
            "mistakes", "noisy", "replace_cell", "reshaped_class", "right_answers", "right_cells",
-           "right_class", "right_groups", "with_rights",
+           "right_groups", "with_rights",
            "score_differences", "exercise_checks", "ExerciseChecks", "wrong_cases",
            "write_class"]
