@@ -1,6 +1,6 @@
 """Keep the memory of a notebook that trains on several threads in check (Lab 4).
 
-Lab 4 trains models on two threads (one per core).  glibc's ``malloc`` gives each new thread
+Lab 4 trains independent models at once, one thread each.  glibc's ``malloc`` gives each new thread
 its own heap ("arena") and keeps what is freed in it for later, so the kernel's resident memory
 grows hundreds of MiB above what is in use (measured on Lab 4: 150 MiB left over after two
 models trained side by side, a peak of 1.6 GiB over the whole lab).  Two remedies, both from

@@ -3,6 +3,8 @@ time targets are compared in calibration units, misses are reported, a partial r
 total, and every record carries its provenance."""
 
 import importlib.util
+import json
+import subprocess
 
 import pytest
 
@@ -33,6 +35,27 @@ def test_check_targets_reports_met_missed_and_missing(bench):
                       "lab4_triplet_implicit autograde_s": False}  # not measured: missed
     missing = bench.check_targets("lab3_recsys_explicit", {"wall_s": 10.0, "metrics": {}}, ref)
     assert [t["met"] for t in missing] == [True, False, False, False, False]
+    skipped = bench.check_targets("lab4_triplet_implicit", res, ref,
+                                  frozenset({"autograde_s"}))  # --no-autograde: no line
+    assert {t["what"]: t["met"] for t in skipped} == {
+        k: v for k, v in report.items() if k != "lab4_triplet_implicit autograde_s"}
+
+
+def test_calibration_is_the_median_of_fresh_runs(bench, monkeypatch):
+    """One calibration run alone is noisy: the median of fresh processes stands for them."""
+    totals = iter([3.0, 1.0, 2.0])
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        total = next(totals)
+        return subprocess.CompletedProcess(cmd, 0, json.dumps(
+            {"numpy_s": total / 2, "keras_fit_s": total / 2, "total_s": total}) + "\n", "")
+
+    monkeypatch.setattr(bench.subprocess, "run", fake_run)
+    cal = bench.calibrate(repeats=3)
+    assert len(calls) == 3 and all("--calibrate" in cmd for cmd in calls)
+    assert cal["total_s"] == 2.0 and cal["runs_total_s"] == [3.0, 1.0, 2.0]
 
 
 def test_time_targets_are_multiples_of_the_calibration(bench):
@@ -88,6 +111,8 @@ def test_the_record_has_provenance_and_the_page_shows_it(bench):
     assert p["commit"][:12] in page and p["command"] in page and p["date"] in page
     assert "30.0 s = 10.0 cal" in page and "Partial run" in page
     assert "| lab1_embeddings wall_s | 10.0 cal (30.0 s)" in page
+    record["calibration"]["start"] = {**cal, "runs_total_s": [3.1, 3.0, 2.9]}
+    assert "start 3.0 s (runs: 3.1 s, 3.0 s, 2.9 s)" in bench.to_markdown(record)
 
 
 def test_slowest_cells_are_listed_slowest_first(bench):

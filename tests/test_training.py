@@ -1,5 +1,7 @@
 """lab_utils.training (Lab 4's training plumbing): it trains what the lab asks, and only faster."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,10 @@ def test_pair_scorer_scores_in_chunks_like_one_call(monkeypatch):
 
 def test_fit_side_by_side_returns_results_in_order():
     assert training.fit_side_by_side(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
+
+
+def test_fit_side_by_side_starts_every_job_at_once():
+    # three runs on two cores: none waits for another to end (no core idles at the tail)
+    barrier = threading.Barrier(3, timeout=10)
+    assert training.fit_side_by_side(*[lambda k=k: (barrier.wait(), k)[1] for k in range(3)]) \
+        == [0, 1, 2]
