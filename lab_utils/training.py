@@ -7,7 +7,9 @@ sample of negatives at every epoch.  What only makes that fast and light lives h
   training step (``steps_per_execution``) as one XLA-compiled program (``jit_compile``): about
   three times, then another third, faster than one plain step per batch on two CPU cores; feeds
   each epoch's triplets with ``tf.data``; scores hard-negative candidates by direct calls of the
-  match model, 65,536 pairs at a time (bounded memory, no ``predict`` loop);
+  match model, 65,536 pairs at a time (bounded memory, no ``predict`` loop); compiles the match
+  model so that the lab's ``score_all`` (a ``predict`` of every user-item pair, at every
+  validation) runs 16 batches per call: measured 0.3-0.4 s instead of 0.7 s per call;
 - :func:`fit_side_by_side` trains independent runs at once, one thread each (TensorFlow
   releases Python's lock while it computes, so the models share the cores), with the threads
   sharing two ``malloc`` heaps and the freed memory handed back to the system before and after
@@ -30,6 +32,7 @@ from lab_utils.memory import limit_malloc_arenas, release_memory
 
 STEPS_PER_EXECUTION = 128  # batches per call of Keras's compiled training step
 SCORE_CHUNK = 65_536  # candidate pairs scored per direct call of the match model
+PREDICT_STEPS_PER_EXECUTION = 16  # batches per call of the match model's predict step
 
 
 def _allow_xla() -> None:
@@ -128,6 +131,9 @@ def train_triplets(triplet_model, match_model, pairs, epochs: int, *, sample_epo
     import tensorflow as tf
 
     compile_triplet_model(triplet_model, loss, learning_rate)
+    # the lab's score_all calls match_model.predict: batches run PREDICT_STEPS_PER_EXECUTION at
+    # a time in Keras's compiled step (same scores, bit for bit; it never trains)
+    match_model.compile(steps_per_execution=PREDICT_STEPS_PER_EXECUTION)
     # the schedule starts from the optimizer's float32 rate, as Keras holds it
     initial_rate = float(np.asarray(triplet_model.optimizer.learning_rate))
     epoch_rng = np.random.default_rng(seed)

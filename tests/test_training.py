@@ -72,6 +72,13 @@ def test_train_triplets_learns_the_positives_and_reports_every_few_epochs(determ
     assert curve[30] == 1.0, curve  # every user's best item is their positive
     assert triplet.jit_compile  # XLA allowed although setup_notebook enables determinism
     assert float(keras.ops.convert_to_numpy(triplet.optimizer.learning_rate)) < 0.05 * 0.01
+    # the match model predicts several batches per step now, and still the same scores
+    assert match.steps_per_execution == training.PREDICT_STEPS_PER_EXECUTION > 1
+    _, plain = _models()
+    plain.set_weights(match.get_weights())
+    pairs = {"user_id": np.repeat(np.arange(7), 10), "item_id": np.tile(np.arange(10), 7)}
+    np.testing.assert_array_equal(match.predict(pairs, batch_size=4, verbose=0),
+                                  plain.predict(pairs, batch_size=4, verbose=0))
 
 
 def test_pair_scorer_scores_in_chunks_like_one_call(monkeypatch):
