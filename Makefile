@@ -96,9 +96,10 @@ SINGLE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 test: venv lint browser-deps sandbox-deps hub-deps
 	$(SINGLE_THREAD) LAB_UTILS_FAST=1 $(BIN)/python -m pytest tests solutions --nbval-lax -p no:cacheprovider --durations=10 $(XDIST) $(PYTEST_ARGS)
 
-# The edit-test loop: lint and every test not marked slow (no notebook is executed).
+# The edit-test loop: lint and every test not marked slow (no notebook is executed), on the
+# same two workers as `make test` (XDIST= runs it in one process).
 check: venv lint
-	$(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider -q --durations=5 $(PYTEST_ARGS)
+	$(SINGLE_THREAD) $(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider -q --durations=5 $(XDIST) $(PYTEST_ARGS)
 
 release: venv
 	@for lab in $(LABS); do $(BIN)/nbgrader generate_assignment $$lab --force --log-level=WARN || exit 1; done
