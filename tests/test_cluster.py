@@ -142,6 +142,17 @@ def client():
         yield c
 
 
+@pytest.mark.slow
+def test_a_local_cluster_gives_the_environment_back():
+    """Dask's nannies set OMP_NUM_THREADS=1 and others in the process that starts them:
+    whatever this process starts after grading (a notebook, the benchmark's next lab) must
+    not inherit them."""
+    before = dict(os.environ)
+    with cluster.connect(jobs=1) as c:
+        assert set(c.run(lambda: os.environ.get("OMP_NUM_THREADS")).values()) == {"1"}
+    assert dict(os.environ) == before
+
+
 def test_worker_env_is_worker_config_for_dask():
     import dask
 
