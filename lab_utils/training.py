@@ -164,7 +164,8 @@ def fit_side_by_side(*jobs) -> list:
     computes, so the runs share the cores.  All the jobs start together rather than two at a
     time: with three runs on two cores, two at a time leaves the third alone on one core at the
     end (measured on Lab 4's section 8b, three runs at once took 28.7 and 29.5 s against 31.6
-    and 34.9 s two at a time, same figures, same peak memory).  The threads share two
+    and 34.9 s two at a time, same figures, same peak memory; later runs at once took 30.9-32.1
+    s, so the gain is about the size of a 2-core VM's run-to-run noise).  The threads share two
     ``malloc`` heaps, and the memory freed before and by them goes back to the system
     (:mod:`lab_utils.memory`): measured on Lab 4, a peak of 1.38-1.42 GiB instead of
     1.43-1.46 GiB at the same speed.
