@@ -2,6 +2,7 @@
 time targets are compared in calibration units, misses are reported, a partial run has no
 total, and every record carries its provenance."""
 
+import contextlib
 import importlib.util
 import json
 import subprocess
@@ -144,3 +145,50 @@ def test_figures_are_read_from_the_kernel_after_the_last_cell(bench, tmp_path):
     assert res["errors"] == [] and res["wall_s"] >= 0
     broken = bench.run_notebook(path, '{"model": {"y": undefined_name}}')
     assert broken["metrics"] == {} and broken["errors"][0].startswith("figures: NameError")
+
+
+def test_cluster_overhead_alternates_the_paths_and_takes_the_median(bench, monkeypatch, tmp_path):
+    """A slow minute must not fall on one path only: the rounds alternate which path goes
+    first, and the overhead is the median of the rounds' differences."""
+    from lab_utils.instructor import cluster, grading
+
+    calls, clock = [], [0.0]
+    bare_seconds = iter([99.0, 10.0, 10.0, 12.0, 12.0, 10.0, 10.0])  # the first warms up
+
+    class Future:
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+    class Client:
+        def run(self, *args):
+            pass
+
+        def submit(self, function, course, lab, student, pure):
+            calls.append(("bare", student))
+            return Future(next(bare_seconds))
+
+    task_seconds = iter([11.0, 11.5, 20.0, 10.5])  # per submission, warm-up first
+
+    def fake_autograde_class(course, lab, students, client):
+        calls.append(("task", *students))
+        clock[0] += next(task_seconds) * len(students)
+
+    monkeypatch.setattr(cluster, "connect", lambda jobs: contextlib.nullcontext(Client()))
+    monkeypatch.setattr(grading, "autograde_class", fake_autograde_class)
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+    template = tmp_path / "template"
+    template.mkdir()
+    students = [f"s{i}" for i in range(7)]
+    out = bench.cluster_overhead(template, "lab", students, rounds=3, per_round=2)
+    assert [c[0] for c in calls] == ["bare", "task", "bare", "bare", "task", "task", "bare",
+                                     "bare", "bare", "bare", "task"]
+    assert calls[1] == ("task", "s0") and calls[4] == ("task", "s1", "s2")
+    assert [r["order"][0] for r in out["cluster_overhead_rounds"]] == ["bare", "task", "bare"]
+    assert [r["overhead_s"] for r in out["cluster_overhead_rounds"]] == [1.5, 8.0, 0.5]
+    assert out["cluster_overhead_s"] == 1.5  # the median: the slow round does not decide
+    assert "1.5 s" in bench._overhead_rounds(out) and not list(tmp_path.glob("overhead-*"))
+    with pytest.raises(ValueError, match="need 7 submissions"):
+        bench.cluster_overhead(template, "lab", students[:6], rounds=3, per_round=2)
