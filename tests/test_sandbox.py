@@ -1,7 +1,9 @@
 """Student code cannot touch the grader (lab_utils/instructor/sandbox.py).
 
 Fast: the sandbox's command line and environment, the one-line refusal without bubblewrap.
-Slow: an attack suite on Lab 1 -- submissions of the untouched lab whose first answer cell
+Slow: an attack suite on the grading machinery's test lab (:mod:`tests.support.minilab`; the
+sandbox does not depend on the lab, and every course lab is graded sandboxed by
+``tests/test_class.py``) -- submissions of the untouched lab whose first answer cell
 tries to write the gradebook, the course folder and the course package, to read
 ``solutions/``/``source/`` and another student's submission, to reach a loopback server
 the test runs, to fork or allocate without end, to silence its errors, to kill its own
@@ -29,9 +31,12 @@ import pytest
 
 from lab_utils.config import SANDBOX_MEMORY_ENV, SANDBOX_PROCESSES_ENV
 from lab_utils.instructor import cli, gradebook, grading, sandbox
-from tests.support import courses
+from tests.support import courses, minilab
 
-LAB = "lab1_embeddings"
+LAB = "lab1_embeddings"  # the refusal without bubblewrap
+#: The attack suite's lab: the machinery's test lab (graded in about a second, through the
+#: course's own config and sandbox); what it tests is the sandbox, not a lab's content.
+ATTACKED_LAB = minilab.LAB
 ESCAPED = "ESCAPED"  # what an attack prints when it got through
 
 
@@ -256,40 +261,43 @@ PLAIN_ATTACKS, PLAIN_STUDENT = ["write_gradebook", "write_package"], "plain_atta
 
 
 @pytest.fixture(scope="module")
-def attacked(repo, tmp_path_factory, movielens_home, shared_root):
+def attacked(repo, tmp_path_factory, shared_root):
     mp = pytest.MonkeyPatch()  # tighter limits, inherited by the local cluster's workers
     mp.setenv(SANDBOX_MEMORY_ENV, "1536")
     mp.setenv(SANDBOX_PROCESSES_ENV, "160")
     listener = _Listener()
     try:
+        lab_repo = minilab.repository(tmp_path_factory.mktemp("minilab"), repo)
         course = courses.new_course(shared_root, tmp_path_factory.mktemp("attacked") / "course",
-                                    repo, [LAB])
-        source, released = grading.read_lab(course, LAB)
-        grading.submit(course, "perfect", LAB, grading.perfect_submission(source, released))
+                                    lab_repo, [ATTACKED_LAB])
+        source, released = grading.read_lab(course, ATTACKED_LAB)
+        grading.submit(course, "perfect", ATTACKED_LAB,
+                       grading.perfect_submission(source, released))
         package = sandbox.package_dir()
+        notebook = Path(ATTACKED_LAB) / f"{ATTACKED_LAB}.ipynb"
         paths = {"gradebook": gradebook.gradebook_path(course), "course": course, "repo": repo,
                  "package": package,
-                 "solutions": repo / "solutions" / LAB / f"{LAB}.ipynb",
-                 "course_source": gradebook.folder(course, "source") / LAB / f"{LAB}.ipynb",
-                 "other_student": gradebook.folder(course, "submitted") / "perfect" / LAB /
-                 f"{LAB}.ipynb"}
+                 "solutions": lab_repo / "solutions" / notebook,
+                 "course_source": gradebook.folder(course, "source") / notebook,
+                 "other_student": gradebook.folder(course, "submitted") / "perfect" / notebook}
         attacks = _attacks(paths, listener.port)
         for student, names in SUBMISSIONS.items():
-            grading.submit(course, student, LAB,
+            grading.submit(course, student, ATTACKED_LAB,
                            _with_attack(released, _submission_code(attacks, names)))
-        before = _digest(course, package, repo / "solutions", skip=_GRADING_OUTPUT)
-        outcomes = grading.autograde_class(course, LAB, ["perfect", *SUBMISSIONS], jobs=2)
+        before = _digest(course, package, repo / "solutions", lab_repo, skip=_GRADING_OUTPUT)
+        outcomes = grading.autograde_class(course, ATTACKED_LAB, ["perfect", *SUBMISSIONS], jobs=2)
         # the formgrader's button: a plain `nbgrader autograde` of the gradebook and package
         # attacks
         plain = courses.new_course(shared_root, tmp_path_factory.mktemp("plain") / "course",
-                                   repo, [LAB])
+                                   lab_repo, [ATTACKED_LAB])
         plain_paths = dict(paths, gradebook=gradebook.gradebook_path(plain), course=plain)
-        grading.submit(plain, PLAIN_STUDENT, LAB, _with_attack(released, _submission_code(
+        grading.submit(plain, PLAIN_STUDENT, ATTACKED_LAB, _with_attack(released, _submission_code(
             _attacks(plain_paths, listener.port), PLAIN_ATTACKS)))
         plain_before = _digest(plain, skip=_GRADING_OUTPUT)
-        grading.autograde(plain, LAB)
+        grading.autograde(plain, ATTACKED_LAB)
         yield {"course": course, "outcomes": outcomes, "attacks": attacks, "before": before,
-               "after": _digest(course, package, repo / "solutions", skip=_GRADING_OUTPUT),
+               "after": _digest(course, package, repo / "solutions", lab_repo,
+                                skip=_GRADING_OUTPUT),
                "plain": plain, "plain_before": plain_before,
                "plain_after": _digest(plain, skip=_GRADING_OUTPUT),
                "connections": listener.connections}
@@ -299,12 +307,12 @@ def attacked(repo, tmp_path_factory, movielens_home, shared_root):
 
 
 def _auto_total(course, student) -> float:
-    return sum(c.score or 0.0 for c in grading.scores(course, LAB, student).values()
+    return sum(c.score or 0.0 for c in grading.scores(course, ATTACKED_LAB, student).values()
                if not c.manual)
 
 
 def _printed(course, student) -> str:
-    path = gradebook.folder(course, "autograded") / student / LAB / f"{LAB}.ipynb"
+    path = gradebook.folder(course, "autograded") / student / ATTACKED_LAB / f"{ATTACKED_LAB}.ipynb"
     if not path.is_file():
         return ""
     nb = nbformat.read(path, as_version=4)
@@ -323,7 +331,7 @@ def test_every_attack_scores_what_the_untouched_lab_scores(attacked):
     course, outcomes = attacked["course"], attacked["outcomes"]
     assert outcomes["perfect"].status == "graded"
     assert _auto_total(course, "perfect") > 0
-    recorded = gradebook.recorded(course, LAB)
+    recorded = gradebook.recorded(course, ATTACKED_LAB)
     for name in SUBMISSIONS:
         outcome = outcomes[name]
         if outcome.status == "error" and name in MAY_DIE:
