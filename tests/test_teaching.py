@@ -124,7 +124,7 @@ def test_the_readme_counts_what_the_notebooks_hold(lab):
 
 
 @pytest.mark.parametrize("lab", LABS)
-def test_the_expected_time_is_stated_once_and_everywhere_the_same(lab):
+def test_the_time_and_the_count_are_stated_alike_everywhere(lab):
     _, student = _notebooks(lab)
     stated = _NOTEBOOK_TIME.findall("".join(student[0]["source"]))
     assert len(stated) == 1, f"{lab}: the first cell must state '**Expected time:** about N " \
@@ -135,6 +135,9 @@ def test_the_expected_time_is_stated_once_and_everywhere_the_same(lab):
     section = re.search(rf"\*\*Lab {number},.*?expected time about (\d+)\s+hours", student_page,
                         re.DOTALL)
     assert section and section[1] == stated[0], f"docs/student.md disagrees on {lab}'s time"
+    giving = re.search(rf"\*\*Lab {number},.*?gives the code: (\d+)", student_page, re.DOTALL)
+    assert giving and giving[1] == _readme_rows()[lab]["giving"], \
+        f"docs/student.md and README.md disagree on how many of {lab}'s exercises give code"
 
 
 @pytest.mark.parametrize("lab", LABS)
