@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from lab_utils.instructor import grading
+from lab_utils.instructor.nbgrader_ext import SOLUTION_BEGIN, SOLUTION_END
 
 REPO = Path(__file__).resolve().parents[1]
 LABS = grading.list_labs(REPO)
@@ -28,7 +29,10 @@ SPEC_DETAILS = {'frame["prediction"]'}  # the column the statements name, checke
 ENGINEERING = re.compile(
     r"NUM_THREADS|MALLOC_|mallopt|jit_compile|intra_op|inter_op|steps_per_execution|"
     r"record_metrics|\bXLA\b|os\.environ|sched_setaffinity")
-_SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
+#: A solution block: the lines between the line holding nbgrader's begin marker and the line
+#: holding its end marker (as ``nbgrader_ext.split_regions`` reads them), one match per block.
+_SOLUTION = re.compile(rf"^[^\n]*{SOLUTION_BEGIN}[^\n]*\n(.*?)^[^\n]*{SOLUTION_END}",
+                       re.MULTILINE | re.DOTALL)
 _README_ROW = re.compile(r"^\| `(?P<lab>lab\w+)` \| about (?P<hours>\d+) hours \| "
                          r"(?P<giving>\d+) of (?P<exercises>\d+) \|", re.MULTILINE)
 _NOTEBOOK_TIME = re.compile(r"\*\*Expected time:\*\* about (\d+) hours for the graded part")
@@ -95,7 +99,12 @@ def _readme_rows() -> dict[str, dict]:
 
 @pytest.mark.parametrize("lab", LABS)
 def test_no_statement_or_hint_gives_the_code_of_an_answer(lab):
-    given = {ex: snippets for ex, snippets in dictation(*_notebooks(lab)).items() if snippets}
+    solution, student = _notebooks(lab)
+    unread = [c["metadata"]["nbgrader"]["grade_id"] for c in solution
+              if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")
+              and not solution_snippets("".join(c["source"]))]
+    assert not unread, f"{lab}: no expression read from the solutions of {unread}"
+    given = {ex: snippets for ex, snippets in dictation(solution, student).items() if snippets}
     assert not given, f"{lab}: statements or hints that hold the solution's code: {given}"
 
 
@@ -106,7 +115,7 @@ def test_the_dictation_count_finds_a_hint_that_gives_the_code():
     planted = student + [{"cell_type": "code", "metadata": {},
                           "source": [f"hint = 'try {answer}'\n"]}]
     exercise_id = exercise["metadata"]["nbgrader"]["grade_id"]
-    assert dictation(*_notebooks("lab4_triplet_implicit"))[exercise_id] == []
+    assert dictation(solution, student)[exercise_id] == []
     assert answer in dictation(solution, planted)[exercise_id]
     blanks = student + [{"cell_type": "markdown", "metadata": {},
                          "source": [answer.replace(", ", ",\n   ")]}]
@@ -129,14 +138,15 @@ def test_the_time_and_the_count_are_stated_alike_everywhere(lab):
     stated = _NOTEBOOK_TIME.findall("".join(student[0]["source"]))
     assert len(stated) == 1, f"{lab}: the first cell must state '**Expected time:** about N " \
                              "hours for the graded part'"
-    assert _readme_rows()[lab]["hours"] == stated[0]
+    row = _readme_rows()[lab]
+    assert row["hours"] == stated[0]
     student_page = (REPO / "docs" / "student.md").read_text(encoding="utf-8")
     number = int(lab[3])
     section = re.search(rf"\*\*Lab {number},.*?expected time about (\d+)\s+hours", student_page,
                         re.DOTALL)
     assert section and section[1] == stated[0], f"docs/student.md disagrees on {lab}'s time"
     giving = re.search(rf"\*\*Lab {number},.*?gives the code: (\d+)", student_page, re.DOTALL)
-    assert giving and giving[1] == _readme_rows()[lab]["giving"], \
+    assert giving and giving[1] == row["giving"], \
         f"docs/student.md and README.md disagree on how many of {lab}'s exercises give code"
 
 
@@ -150,11 +160,9 @@ def test_student_notebooks_hold_no_engineering(lab):
 
 
 def test_the_engineering_check_finds_a_thread_setting():
-    cell = {"source": ["import os\n", "os.environ['OMP_NUM_THREADS'] = '1'\n"]}
-    assert {m[0] for m in ENGINEERING.finditer("".join(cell["source"]))} == {"os.environ",
-                                                                             "NUM_THREADS"}
+    source = "import os\nos.environ['OMP_NUM_THREADS'] = '1'\n"
+    assert {m[0] for m in ENGINEERING.finditer(source)} == {"os.environ", "NUM_THREADS"}
     assert not ENGINEERING.search('ax.set_xlabel("epoch")')
-
 
 
 def follows_the_cell_conventions(cell: dict) -> bool:
